@@ -52,6 +52,11 @@ void as_set_allocator(const as_allocator *alloc);
 /* Frees memory the library handed to the caller (strings, buffers). */
 void as_free(void *ptr);
 
+/* Writes the shortest decimal text (6 to 9 significant digits) that reads
+ * back as exactly the float x; the output formats use it so that written
+ * weights round-trip bit for bit. */
+void as_format_float(char *buf, size_t cap, float x);
+
 /* Library version, e.g. "0.1.0". */
 const char *as_version(void);
 

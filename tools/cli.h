@@ -1,0 +1,34 @@
+/* tools/cli.h — what the subcommands of the `animasync` command share: the
+ * error exit, number parsing, and the table of subcommands. The command is
+ * the one place that prints and exits; the library never does. */
+#ifndef AS_TOOLS_CLI_H
+#define AS_TOOLS_CLI_H
+
+#include <stdio.h>
+
+/* Exit status for bad input or usage (as the issues specify). */
+#define CLI_EXIT_USAGE 2
+
+/* Prints "animasync: error: <msg>" on stderr and exits with status 2. */
+void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Parses a float in [lo, hi] or dies naming the option. */
+float cli_float(const char *opt, const char *s, float lo, float hi);
+/* Parses an integer in [lo, hi] or dies naming the option. */
+long cli_long(const char *opt, const char *s, long lo, long hi);
+/* The value of an option that takes one (argv[i+1]); dies if it is missing. */
+const char *cli_value(int argc, char **argv, int *i);
+/* 1 if argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} cli_command;
+
+int cmd_compile(int argc, char **argv);
+int cmd_emotions(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif
