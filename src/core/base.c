@@ -100,8 +100,9 @@ void *as_malloc(size_t size)
 void *as_calloc(size_t n, size_t size)
 {
     if (size && n > (size_t)-1 / size) return NULL;
-    void *p = as_malloc(n * size);
-    if (p) memset(p, 0, (n * size) ? (n * size) : 1);
+    size_t bytes = n * size;
+    void *p = as_malloc(bytes);
+    if (p) memset(p, 0, bytes ? bytes : 1);
     return p;
 }
 
