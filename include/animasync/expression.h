@@ -72,6 +72,9 @@ void as_compiler_destroy(as_compiler *c);
  * compiler is read-only after create. Allocates nothing. */
 as_result as_compile(const as_compiler *c, float out[AS_NUM_CHANNELS], const as_cond *cond, float strength);
 
+/* The neutral face of the compiler's bank (what strength 0 returns). */
+void as_compiler_neutral(const as_compiler *c, float out[AS_NUM_CHANNELS]);
+
 /* The two layers alone, before blending and strength (for tools and tests). */
 as_result as_compile_parametric(const as_compiler *c, float out[AS_NUM_CHANNELS], const as_cond *cond);
 as_result as_compile_archetype(const as_compiler *c, float out[AS_NUM_CHANNELS], const as_cond *cond);

@@ -277,6 +277,11 @@ as_compiler *as_compiler_create(const as_preset_bank *bank, const as_compiler_pa
 
 void as_compiler_destroy(as_compiler *c) { as_free(c); }
 
+void as_compiler_neutral(const as_compiler *c, float out[AS_NUM_CHANNELS])
+{
+    if (c && out) memcpy(out, c->neutral, sizeof c->neutral);
+}
+
 /* Validates cond; writes the normalised class weights and the clamped VAD. */
 static as_result prepare(const as_cond *cond, float w[AS_NUM_EMOTIONS], float vad[3])
 {
