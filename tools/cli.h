@@ -30,5 +30,20 @@ int cmd_compile(int argc, char **argv);
 int cmd_emotions(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_say(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+int cmd_voices(int argc, char **argv);
+
+/* Options shared by say and timeline (tools/say_options.c). */
+struct as_say_params_s;
+typedef struct {
+    const char *presets;   /* --presets FILE */
+    int formats[4];        /* --format: which extra formats were asked for */
+} cli_say_extra;
+/* If argv[*i] is a shared option, consumes it (and its value) into p / extra
+ * and returns 1; else returns 0. Dies on a bad value. */
+int cli_say_option(int argc, char **argv, int *i, void *say_params, cli_say_extra *extra);
+/* Help text of the shared options. */
+extern const char *const cli_say_options_help;
 
 #endif
