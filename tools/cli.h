@@ -17,6 +17,8 @@ float cli_float(const char *opt, const char *s, float lo, float hi);
 long cli_long(const char *opt, const char *s, long lo, long hi);
 /* The value of an option that takes one (argv[i+1]); dies if it is missing. */
 const char *cli_value(int argc, char **argv, int *i);
+/* Prints s as a JSON string literal (quotes, escapes; UTF-8 passes through). */
+void cli_json_string(FILE *out, const char *s);
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 

@@ -38,13 +38,10 @@ int cmd_check(int argc, char **argv)
         fputs("{\"metrics\": [", stdout);
         for (int i = 0; i < rep.n; i++) {
             const as_metric *m = &rep.m[i];
-            printf("%s\n  {\"name\": \"%s\", \"value\": %.6g, \"threshold\": %.6g, \"bound\": \"%s\", \"pass\": %s, \"detail\": \"",
+            printf("%s\n  {\"name\": \"%s\", \"value\": %.6g, \"threshold\": %.6g, \"bound\": \"%s\", \"pass\": %s, \"detail\": ",
                    i ? "," : "", m->name, m->value, m->threshold, m->upper_bound ? "<=" : ">", m->pass ? "true" : "false");
-            for (const char *p = m->detail; *p; p++) {
-                if (*p == '"' || *p == '\\') putchar('\\');
-                putchar(*p);
-            }
-            fputs("\"}", stdout);
+            cli_json_string(stdout, m->detail);
+            fputs("}", stdout);
         }
         printf("],\n \"pass\": %s}\n", rep.all_pass ? "true" : "false");
     } else {

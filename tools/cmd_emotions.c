@@ -12,18 +12,6 @@ static void help(void)
          "lexicon (every accepted name or alias, its class and its own VAD point).");
 }
 
-/* JSON string escaping for names (UTF-8 passes through). */
-static void put_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20) printf("\\u%04x", (unsigned char)*s);
-        else putchar(*s);
-    }
-    putchar('"');
-}
-
 int cmd_emotions(int argc, char **argv)
 {
     const char *format = "text";
@@ -50,7 +38,7 @@ int cmd_emotions(int argc, char **argv)
         for (size_t i = 0; i < as_lexicon_count(); i++) {
             const as_lexicon_entry *x = as_lexicon_at(i);
             printf("%s\n  {\"name\": ", i ? "," : "");
-            put_json_string(x->name);
+            cli_json_string(stdout, x->name);
             printf(", \"emotion\": \"%s\", \"vad\": [%.4g, %.4g, %.4g]}", as_emotion_name(x->emotion), x->vad.v,
                    x->vad.a, x->vad.d);
         }
