@@ -1,0 +1,304 @@
+/* audio/tts.c — the front of speech synthesis: default parameters, argument
+ * checks, dispatch to an engine (tts_espeak.c, tts_flite.c), then one shared
+ * clean-up of what the engine returned: times clamped to the audio and made
+ * monotonic, volume applied, leading and trailing silence guaranteed (so the
+ * face starts and ends at rest), packed into an as_speech. Also the voice
+ * list of both engines. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "animasync/tts.h"
+#include "audio/tts_internal.h"
+#include "core/internal.h"
+
+as_tts_params as_tts_default_params(void)
+{
+    as_tts_params p;
+    memset(&p, 0, sizeof p);
+    p.engine = AS_TTS_ESPEAK;
+    p.voice = NULL; /* engine default */
+    p.rate = 1.0f;
+    p.pitch = 1.0f;
+    p.volume = 1.0f;
+    /* 0.30 s of guaranteed silence at each end: longer than the widest
+     * coarticulation window of the lip-sync teacher (0.25 s of anticipatory
+     * rounding, lipsync.h), so the first and last frames are at rest. */
+    p.lead_s = 0.30f;
+    p.tail_s = 0.30f;
+    return p;
+}
+
+const char *as_tts_engine_name(as_tts_engine e)
+{
+    switch (e) {
+    case AS_TTS_ESPEAK: return "espeak";
+    case AS_TTS_FLITE: return "flite";
+    }
+    return NULL;
+}
+
+int as_tts_engine_find(const char *name)
+{
+    if (!name) return -1;
+    if (strcmp(name, "espeak") == 0 || strcmp(name, "espeak-ng") == 0) return AS_TTS_ESPEAK;
+    if (strcmp(name, "flite") == 0) return AS_TTS_FLITE;
+    return -1;
+}
+
+/* ---- the builder engines fill ------------------------------------------ */
+
+/* Grows *buf (elements of size elt) to hold at least need elements. */
+static int grow(void **buf, size_t *cap, size_t need, size_t elt)
+{
+    if (need <= *cap) return 1;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *nb = as_realloc(*buf, c * elt);
+    if (!nb) return 0;
+    *buf = nb;
+    *cap = c;
+    return 1;
+}
+
+as_result as_tts_build_samples_i16(as_tts_build *b, const short *pcm, size_t n)
+{
+    if (!grow((void **)&b->samples, &b->cap_samples, b->n_samples + n, sizeof(float)))
+        return as_fail(AS_ERR_NOMEM, "tts: out of memory for %zu samples", b->n_samples + n);
+    /* 16-bit PCM to -1..1: divide by 32768 (full scale of a signed 16-bit sample). */
+    for (size_t i = 0; i < n; i++) b->samples[b->n_samples + i] = (float)pcm[i] / 32768.0f;
+    b->n_samples += n;
+    return AS_OK;
+}
+
+as_result as_tts_build_phoneme(as_tts_build *b, double start_s, double end_s, const char *ipa,
+                               size_t ipa_len, int word)
+{
+    if (!grow((void **)&b->phonemes, &b->cap_phonemes, b->n_phonemes + 1, sizeof(as_phoneme_event)))
+        return as_fail(AS_ERR_NOMEM, "tts: out of memory for phoneme events");
+    as_phoneme_event *e = &b->phonemes[b->n_phonemes++];
+    memset(e, 0, sizeof *e);
+    e->start_s = start_s;
+    e->end_s = end_s;
+    if (ipa_len >= sizeof e->ipa) ipa_len = sizeof e->ipa - 1;
+    memcpy(e->ipa, ipa, ipa_len);
+    e->ipa[ipa_len] = 0;
+    e->word = word;
+    return AS_OK;
+}
+
+as_result as_tts_build_word(as_tts_build *b, double start_s, double end_s, size_t offset, size_t len)
+{
+    if (!grow((void **)&b->words, &b->cap_words, b->n_words + 1, sizeof(as_word_event)))
+        return as_fail(AS_ERR_NOMEM, "tts: out of memory for word events");
+    as_word_event *w = &b->words[b->n_words++];
+    w->start_s = start_s;
+    w->end_s = end_s;
+    w->text_offset = offset;
+    w->text_len = len;
+    return AS_OK;
+}
+
+void as_tts_build_free(as_tts_build *b)
+{
+    as_free(b->samples);
+    as_free(b->phonemes);
+    as_free(b->words);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- speech ---------------------------------------------------------- */
+
+double as_speech_duration(const as_speech *sp)
+{
+    if (!sp || sp->rate_hz <= 0) return 0.0;
+    return (double)sp->n_samples / (double)sp->rate_hz;
+}
+
+void as_speech_destroy(as_speech *sp)
+{
+    if (!sp) return;
+    as_free(sp->samples);
+    as_free(sp->phonemes);
+    as_free(sp->words);
+    as_free(sp);
+}
+
+static int is_blank(const char *s)
+{
+    for (; *s; s++)
+        if (!(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')) return 0;
+    return 1;
+}
+
+/* Makes the engine's raw events tidy: times within the audio, phonemes
+ * non-overlapping and in order (zero-length ones dropped), words monotonic
+ * with start <= end. */
+static void tidy_events(as_tts_build *b)
+{
+    double dur = b->rate_hz > 0 ? (double)b->n_samples / b->rate_hz : 0.0;
+    size_t k = 0;
+    double prev_end = 0.0;
+    for (size_t i = 0; i < b->n_phonemes; i++) {
+        as_phoneme_event e = b->phonemes[i];
+        if (!(e.start_s >= prev_end)) e.start_s = prev_end; /* also catches NaN */
+        if (e.end_s > dur) e.end_s = dur;
+        if (!(e.end_s > e.start_s)) continue;
+        b->phonemes[k++] = e;
+        prev_end = e.end_s;
+    }
+    b->n_phonemes = k;
+    double prev_start = 0.0;
+    for (size_t i = 0; i < b->n_words; i++) {
+        as_word_event *w = &b->words[i];
+        if (!(w->start_s >= prev_start)) w->start_s = prev_start;
+        if (w->start_s > dur) w->start_s = dur;
+        if (!(w->end_s >= w->start_s)) w->end_s = w->start_s;
+        if (w->end_s > dur) w->end_s = dur;
+        prev_start = w->start_s;
+    }
+}
+
+as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_speech **out)
+{
+    if (out) *out = NULL;
+    if (!p || !utf8_text || !out) return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: NULL argument");
+    if (is_blank(utf8_text)) return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: the text is empty");
+    if (!(p->rate >= 0.5f && p->rate <= 2.0f))
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: rate %g is outside 0.5..2", (double)p->rate);
+    if (!(p->pitch >= 0.5f && p->pitch <= 2.0f))
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: pitch %g is outside 0.5..2", (double)p->pitch);
+    if (!(p->volume >= 0.0f && p->volume <= 2.0f))
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: volume %g is outside 0..2", (double)p->volume);
+    if (!(p->lead_s >= 0.0f && p->lead_s <= 5.0f) || !(p->tail_s >= 0.0f && p->tail_s <= 5.0f))
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: lead_s/tail_s (%g, %g) outside 0..5",
+                       (double)p->lead_s, (double)p->tail_s);
+
+    as_tts_build b;
+    memset(&b, 0, sizeof b);
+    as_result r;
+    switch (p->engine) {
+    case AS_TTS_ESPEAK:
+        r = as_tts_espeak_synthesize(p, p->voice && p->voice[0] ? p->voice : "en-us", utf8_text, &b);
+        break;
+    case AS_TTS_FLITE:
+        r = as_tts_flite_synthesize(p, p->voice && p->voice[0] ? p->voice : "slt", utf8_text, &b);
+        break;
+    default:
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: unknown engine %d", (int)p->engine);
+    }
+    if (r != AS_OK) {
+        as_tts_build_free(&b);
+        return r;
+    }
+    tidy_events(&b);
+    if (b.n_phonemes == 0 || b.n_samples == 0 || b.rate_hz <= 0) {
+        as_tts_build_free(&b);
+        return as_fail(AS_ERR_BACKEND, "as_tts_synthesize: %s spoke nothing for \"%.40s\"",
+                       as_tts_engine_name(p->engine), utf8_text);
+    }
+
+    /* Guaranteed silence: prepend zeros until the first phoneme starts at
+     * lead_s or later, append until tail_s follows the last one. */
+    double first = b.phonemes[0].start_s;
+    double last = b.phonemes[b.n_phonemes - 1].end_s;
+    double dur = (double)b.n_samples / b.rate_hz;
+    size_t pad_front = first < p->lead_s ? (size_t)ceil((p->lead_s - first) * b.rate_hz) : 0;
+    size_t pad_back = dur - last < p->tail_s ? (size_t)ceil((p->tail_s - (dur - last)) * b.rate_hz) : 0;
+    size_t n = b.n_samples + pad_front + pad_back;
+
+    as_speech *sp = as_calloc(1, sizeof *sp);
+    float *samples = as_malloc(n * sizeof(float));
+    if (!sp || !samples) {
+        as_free(sp);
+        as_free(samples);
+        as_tts_build_free(&b);
+        return as_fail(AS_ERR_NOMEM, "as_tts_synthesize: out of memory for %zu samples", n);
+    }
+    memset(samples, 0, pad_front * sizeof(float));
+    for (size_t i = 0; i < b.n_samples; i++)
+        samples[pad_front + i] = as_clampf(b.samples[i] * p->volume, -1.0f, 1.0f);
+    memset(samples + pad_front + b.n_samples, 0, pad_back * sizeof(float));
+
+    double shift = (double)pad_front / b.rate_hz;
+    for (size_t i = 0; i < b.n_phonemes; i++) {
+        b.phonemes[i].start_s += shift;
+        b.phonemes[i].end_s += shift;
+    }
+    for (size_t i = 0; i < b.n_words; i++) {
+        b.words[i].start_s += shift;
+        b.words[i].end_s += shift;
+    }
+    as_free(b.samples);
+    sp->samples = samples;
+    sp->n_samples = n;
+    sp->rate_hz = b.rate_hz;
+    sp->phonemes = b.phonemes;
+    sp->n_phonemes = b.n_phonemes;
+    sp->words = b.words;
+    sp->n_words = b.n_words;
+    *out = sp;
+    return AS_OK;
+}
+
+/* ---- voice lists ---------------------------------------------------- */
+
+static int add_string(as_tts_voice_list *l, const char *s, size_t *off)
+{
+    size_t len = strlen(s ? s : "") + 1;
+    if (!grow((void **)&l->strings, &l->cap_strings, l->n_strings + len, 1)) return 0;
+    memcpy(l->strings + l->n_strings, s ? s : "", len);
+    *off = l->n_strings;
+    l->n_strings += len;
+    return 1;
+}
+
+as_result as_tts_voice_list_add(as_tts_voice_list *l, as_tts_engine engine, const char *name,
+                                const char *language, const char *description, int gender)
+{
+    if (!grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items))
+        return as_fail(AS_ERR_NOMEM, "as_tts_list_voices: out of memory");
+    as_tts_voice_entry *e = &l->items[l->n];
+    e->engine = engine;
+    e->gender = gender;
+    if (!add_string(l, name, &e->name) || !add_string(l, language, &e->language) ||
+        !add_string(l, description, &e->description))
+        return as_fail(AS_ERR_NOMEM, "as_tts_list_voices: out of memory");
+    l->n++;
+    return AS_OK;
+}
+
+as_result as_tts_list_voices(as_tts_voice_info **out, size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!out || !n) return as_fail(AS_ERR_INVALID_ARG, "as_tts_list_voices: NULL argument");
+    as_tts_voice_list l;
+    memset(&l, 0, sizeof l);
+    as_result r = as_tts_espeak_list(&l);
+    if (r == AS_OK) r = as_tts_flite_list(&l);
+    if (r == AS_OK) {
+        /* One block: the info array, then the strings it points into. */
+        size_t head = l.n * sizeof(as_tts_voice_info);
+        unsigned char *block = as_malloc(head + l.n_strings + 1);
+        if (!block) {
+            r = as_fail(AS_ERR_NOMEM, "as_tts_list_voices: out of memory");
+        } else {
+            as_tts_voice_info *info = (as_tts_voice_info *)block;
+            char *strings = (char *)block + head;
+            if (l.n_strings) memcpy(strings, l.strings, l.n_strings);
+            for (size_t i = 0; i < l.n; i++) {
+                info[i].engine = l.items[i].engine;
+                info[i].name = strings + l.items[i].name;
+                info[i].language = strings + l.items[i].language;
+                info[i].description = strings + l.items[i].description;
+                info[i].gender = l.items[i].gender;
+            }
+            *out = info;
+            *n = l.n;
+        }
+    }
+    as_free(l.items);
+    as_free(l.strings);
+    return r;
+}

@@ -1,0 +1,405 @@
+/* audio/tts_espeak.c — the espeak-ng engine: synthesis with phoneme and word
+ * events taken from the synthesizer itself.
+ *
+ * espeak-ng runs in AUDIO_OUTPUT_SYNCHRONOUS mode with phoneme events in IPA
+ * (espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_PHONEME_IPA, speak_lib.h
+ * API revision 12). Its synth callback hands over 16-bit PCM and a list of
+ * events; each event carries `sample`, its position in samples from the start
+ * of the message, which gives sub-millisecond timing (the `audio_position`
+ * field is whole milliseconds). A phoneme event marks where a phoneme starts;
+ * it ends where the next phoneme or pause event starts. Pause events have an
+ * empty name. Word events carry the word's position in the text in
+ * characters (Unicode code points, 1-based), converted here to byte offsets.
+ *
+ * espeak-ng is one global synthesizer and is not thread-safe: every call into
+ * it holds `espeak_lock`. */
+#define _POSIX_C_SOURCE 200809L
+#include <espeak-ng/speak_lib.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audio/tts_internal.h"
+#include "core/internal.h"
+
+static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t espeak_once = PTHREAD_ONCE_INIT;
+static int espeak_rate_hz = -1; /* from espeak_Initialize; -1 = failed */
+
+/* The synthesis in progress (guarded by espeak_lock). */
+typedef struct {
+    unsigned int sample; /* position in samples from the message start */
+    int type;            /* espeakEVENT_PHONEME or espeakEVENT_WORD */
+    int text_pos;        /* WORD: 1-based code point index */
+    int text_len;        /* WORD: length in code points */
+    char name[9];        /* PHONEME: IPA, "" for a pause */
+} raw_event;
+
+typedef struct {
+    as_tts_build *b;
+    raw_event *ev;
+    size_t n_ev, cap_ev;
+    as_result err;
+} espeak_job;
+
+static espeak_job *current_job = NULL;
+
+static int on_synth(short *wav, int n, espeak_EVENT *events)
+{
+    espeak_job *job = current_job;
+    if (!job || job->err != AS_OK) return 1; /* 1 = stop synthesis */
+    if (wav && n > 0) {
+        job->err = as_tts_build_samples_i16(job->b, wav, (size_t)n);
+        if (job->err != AS_OK) return 1;
+    }
+    for (espeak_EVENT *e = events; e && e->type != espeakEVENT_LIST_TERMINATED; e++) {
+        if (e->type != espeakEVENT_PHONEME && e->type != espeakEVENT_WORD) continue;
+        if (job->n_ev == job->cap_ev) {
+            size_t c = job->cap_ev ? 2 * job->cap_ev : 256;
+            raw_event *nb = as_realloc(job->ev, c * sizeof *nb);
+            if (!nb) {
+                job->err = as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory for events");
+                return 1;
+            }
+            job->ev = nb;
+            job->cap_ev = c;
+        }
+        raw_event *r = &job->ev[job->n_ev++];
+        memset(r, 0, sizeof *r);
+        r->type = e->type;
+        r->sample = e->sample > 0 ? (unsigned int)e->sample : 0;
+        r->text_pos = e->text_position;
+        r->text_len = e->length;
+        if (e->type == espeakEVENT_PHONEME) {
+            /* id.string is 8 bytes, NUL-terminated unless all 8 are used. */
+            memcpy(r->name, e->id.string, 8);
+            r->name[8] = 0;
+        }
+    }
+    return 0;
+}
+
+static void espeak_init_once(void)
+{
+    /* AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns when all audio has gone
+     * through the callback. DONT_EXIT: never exit() on a data error. */
+    int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
+                                 espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_PHONEME_IPA |
+                                     espeakINITIALIZE_DONT_EXIT);
+    if (rate > 0) {
+        espeak_SetSynthCallback(on_synth);
+        espeak_rate_hz = rate;
+    }
+}
+
+static as_result espeak_ready(void)
+{
+    pthread_once(&espeak_once, espeak_init_once);
+    if (espeak_rate_hz <= 0)
+        return as_fail(AS_ERR_BACKEND, "espeak-ng: initialization failed (is espeak-ng-data installed?)");
+    return AS_OK;
+}
+
+/* ---- voice names -------------------------------------------------------- */
+
+/* The part of an identifier after its last '/' ("gmw/en-US" -> "en-US"). */
+static const char *last_part(const char *id)
+{
+    const char *s = strrchr(id, '/');
+    return s ? s + 1 : id;
+}
+
+/* Does language list `langs` (priority byte, name, NUL, ..., NUL) hold lang?
+ * Returns its priority or -1. */
+static int language_priority(const char *langs, const char *lang)
+{
+    if (!langs) return -1;
+    while (langs[0]) {
+        int prio = (unsigned char)langs[0];
+        const char *name = langs + 1;
+        if (strcasecmp(name, lang) == 0) return prio;
+        langs = name + strlen(name) + 1;
+    }
+    return -1;
+}
+
+/* Resolves a voice ("en-us", "English (America)", "gmw/en-US", "ko") to an
+ * espeak-ng identifier, copied into id. Match order: voice name, identifier,
+ * identifier's last part, then a language the voice speaks (lowest priority
+ * number wins, as espeak-ng's own command line does with -v). Caller holds
+ * espeak_lock. */
+static int find_voice(const char *base, char *id, size_t id_size)
+{
+    const espeak_VOICE **vs = espeak_ListVoices(NULL);
+    if (!vs) return 0;
+    const espeak_VOICE *best = NULL;
+    int best_rank = 1 << 30;
+    for (size_t i = 0; vs[i]; i++) {
+        const espeak_VOICE *v = vs[i];
+        int rank;
+        if (v->name && strcasecmp(v->name, base) == 0) rank = 0;
+        else if (v->identifier && strcasecmp(v->identifier, base) == 0) rank = 1;
+        else if (v->identifier && strcasecmp(last_part(v->identifier), base) == 0) rank = 2;
+        else {
+            int prio = language_priority(v->languages, base);
+            if (prio < 0) continue;
+            rank = 3 + prio;
+        }
+        if (rank < best_rank) {
+            best_rank = rank;
+            best = v;
+        }
+    }
+    if (!best || !best->identifier || strlen(best->identifier) + 1 > id_size) return 0;
+    strcpy(id, best->identifier);
+    return 1;
+}
+
+/* Resolves a variant ("f3", "klatt", "Alex") to its file name, copied into
+ * out. Caller holds espeak_lock. */
+static int find_variant(const char *variant, char *out, size_t out_size)
+{
+    espeak_VOICE spec;
+    memset(&spec, 0, sizeof spec);
+    spec.languages = "variant";
+    const espeak_VOICE **vs = espeak_ListVoices(&spec);
+    if (!vs) return 0;
+    for (size_t i = 0; vs[i]; i++) {
+        const espeak_VOICE *v = vs[i];
+        if (!v->identifier) continue;
+        const char *file = last_part(v->identifier);
+        if ((v->name && strcasecmp(v->name, variant) == 0) || strcasecmp(file, variant) == 0) {
+            if (strlen(file) + 1 > out_size) return 0;
+            strcpy(out, file);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Selects the voice "base[+variant]". Caller holds espeak_lock. */
+static as_result select_voice(const char *voice)
+{
+    char base[128], variant[64] = "", id[160], var_file[64] = "", full[240];
+    const char *plus = strchr(voice, '+');
+    size_t base_len = plus ? (size_t)(plus - voice) : strlen(voice);
+    if (base_len == 0 || base_len >= sizeof base || (plus && strlen(plus + 1) >= sizeof variant))
+        return as_fail(AS_ERR_UNKNOWN, "espeak-ng: unknown voice \"%s\" (see `animasync voices`)", voice);
+    memcpy(base, voice, base_len);
+    base[base_len] = 0;
+    if (plus) strcpy(variant, plus + 1);
+
+    if (!find_voice(base, id, sizeof id))
+        return as_fail(AS_ERR_UNKNOWN, "espeak-ng: unknown voice \"%s\" (see `animasync voices`)", base);
+    if (variant[0] && !find_variant(variant, var_file, sizeof var_file))
+        return as_fail(AS_ERR_UNKNOWN, "espeak-ng: unknown voice variant \"%s\" in \"%s\"", variant, voice);
+    if (var_file[0]) snprintf(full, sizeof full, "%s+%s", id, var_file);
+    else snprintf(full, sizeof full, "%s", id);
+    if (espeak_SetVoiceByName(full) != EE_OK)
+        return as_fail(AS_ERR_BACKEND, "espeak-ng: could not load voice \"%s\" (%s)", voice, full);
+    return AS_OK;
+}
+
+/* ---- synthesis -------------------------------------------------------- */
+
+/* Byte offset of every code point of a UTF-8 text: cp_off[i] is where the
+ * (i+1)-th code point starts; cp_off[n] = strlen. Continuation bytes
+ * (10xxxxxx) never start a code point. */
+static size_t *code_point_offsets(const char *text, size_t *n_cp)
+{
+    size_t len = strlen(text), n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)text[i] & 0xC0) != 0x80) n++;
+    size_t *off = as_malloc((n + 1) * sizeof *off);
+    if (!off) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)text[i] & 0xC0) != 0x80) off[k++] = i;
+    off[n] = len;
+    *n_cp = n;
+    return off;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const raw_event *x = a, *y = b;
+    if (x->sample != y->sample) return x->sample < y->sample ? -1 : 1;
+    return 0;
+}
+
+/* Turns the raw event list into phoneme and word events. */
+static as_result build_events(espeak_job *job, const char *text)
+{
+    as_tts_build *b = job->b;
+    double rate = (double)b->rate_hz;
+    size_t n_cp = 0;
+    size_t *cp = code_point_offsets(text, &n_cp);
+    if (!cp) return as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
+
+    /* Words, in the order espeak-ng spoke them. Word events that fall inside
+     * the previous word's text (a number spoken as several words: "123" ->
+     * "one hundred twenty three") merge into it, so a word is a word of the
+     * text. word_of[i] is the merged word each raw event belongs to. */
+    int *word_of = as_malloc((job->n_ev + 1) * sizeof *word_of);
+    if (!word_of) {
+        as_free(cp);
+        return as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
+    }
+    int cur = -1;
+    size_t cur_end = 0;
+    as_result r = AS_OK;
+    for (size_t i = 0; i < job->n_ev && r == AS_OK; i++) {
+        raw_event *e = &job->ev[i];
+        if (e->type == espeakEVENT_WORD) {
+            size_t p0 = e->text_pos > 0 ? (size_t)(e->text_pos - 1) : 0;
+            size_t p1 = p0 + (e->text_len > 0 ? (size_t)e->text_len : 0);
+            if (p0 > n_cp) p0 = n_cp;
+            if (p1 > n_cp) p1 = n_cp;
+            size_t b0 = cp[p0], b1 = cp[p1];
+            if (cur >= 0 && b0 < cur_end && b0 >= b->words[cur].text_offset) {
+                /* inside the current word: same word */
+            } else {
+                double t = e->sample / rate;
+                r = as_tts_build_word(b, t, t, b0, b1 - b0);
+                cur = (int)b->n_words - 1;
+                cur_end = b1;
+            }
+        }
+        word_of[i] = cur;
+    }
+
+    /* Phonemes: sort all phoneme events (pauses included) by sample, stably
+     * (insertion order breaks ties: sort an index copy); each phoneme ends
+     * where the next event starts. */
+    size_t n_ph = 0;
+    for (size_t i = 0; i < job->n_ev; i++)
+        if (job->ev[i].type == espeakEVENT_PHONEME) n_ph++;
+    raw_event *ph = r == AS_OK ? as_malloc((n_ph + 1) * sizeof *ph) : NULL;
+    if (r == AS_OK && !ph) r = as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
+    if (r == AS_OK) {
+        size_t k = 0;
+        for (size_t i = 0; i < job->n_ev; i++) {
+            if (job->ev[i].type != espeakEVENT_PHONEME) continue;
+            ph[k] = job->ev[i];
+            /* Keep the word index in text_len (unused for phonemes) and the
+             * original order in text_pos, so the sort can be made stable. */
+            ph[k].text_len = word_of[i];
+            ph[k].text_pos = (int)k;
+            k++;
+        }
+        /* Events arrive almost sorted; an insertion sort is stable and fast. */
+        for (size_t i = 1; i < n_ph; i++) {
+            raw_event x = ph[i];
+            size_t j = i;
+            while (j > 0 && cmp_event(&ph[j - 1], &x) > 0) {
+                ph[j] = ph[j - 1];
+                j--;
+            }
+            ph[j] = x;
+        }
+        for (size_t i = 0; i < n_ph && r == AS_OK; i++) {
+            if (!ph[i].name[0]) continue; /* a pause */
+            unsigned int end = (unsigned int)b->n_samples;
+            for (size_t j = i + 1; j < n_ph; j++)
+                if (ph[j].sample > ph[i].sample) {
+                    end = ph[j].sample;
+                    break;
+                }
+            if (end <= ph[i].sample) continue;
+            int w = ph[i].text_len;
+            r = as_tts_build_phoneme(b, ph[i].sample / rate, end / rate, ph[i].name, strlen(ph[i].name), w);
+        }
+    }
+
+    /* Word times from their phonemes: start at the first, end at the last. */
+    if (r == AS_OK) {
+        for (size_t w = 0; w < b->n_words; w++) b->words[w].end_s = -1.0;
+        for (size_t i = 0; i < b->n_phonemes; i++) {
+            int w = b->phonemes[i].word;
+            if (w < 0 || (size_t)w >= b->n_words) continue;
+            as_word_event *we = &b->words[w];
+            if (we->end_s < 0) we->start_s = b->phonemes[i].start_s;
+            we->end_s = b->phonemes[i].end_s;
+        }
+        for (size_t w = 0; w < b->n_words; w++)
+            if (b->words[w].end_s < 0) b->words[w].end_s = b->words[w].start_s;
+    }
+    as_free(ph);
+    as_free(word_of);
+    as_free(cp);
+    return r;
+}
+
+as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
+                                   as_tts_build *b)
+{
+    as_result r = espeak_ready();
+    if (r != AS_OK) return r;
+    pthread_mutex_lock(&espeak_lock);
+    r = select_voice(voice);
+    if (r == AS_OK) {
+        /* espeakRATE is in words per minute, 80..450, normal 175 (speak_lib.h);
+         * espeakPITCH is 0..100, normal 50. */
+        int wpm = (int)(175.0f * p->rate + 0.5f);
+        if (wpm < espeakRATE_MINIMUM) wpm = espeakRATE_MINIMUM;
+        if (wpm > espeakRATE_MAXIMUM) wpm = espeakRATE_MAXIMUM;
+        int pitch = (int)(50.0f * p->pitch + 0.5f);
+        if (pitch > 100) pitch = 100;
+        espeak_SetParameter(espeakRATE, wpm, 0);
+        espeak_SetParameter(espeakPITCH, pitch, 0);
+        espeak_SetParameter(espeakVOLUME, 100, 0); /* gain is applied in tts.c */
+
+        espeak_job job;
+        memset(&job, 0, sizeof job);
+        job.b = b;
+        b->rate_hz = espeak_rate_hz;
+        current_job = &job;
+        espeak_ERROR er = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
+        current_job = NULL;
+        if (job.err != AS_OK) r = job.err;
+        else if (er != EE_OK) r = as_fail(AS_ERR_BACKEND, "espeak-ng: espeak_Synth failed (%d)", (int)er);
+        else r = build_events(&job, text);
+        as_free(job.ev);
+    }
+    pthread_mutex_unlock(&espeak_lock);
+    return r;
+}
+
+/* ---- voice list ------------------------------------------------------ */
+
+as_result as_tts_espeak_list(as_tts_voice_list *l)
+{
+    as_result r = espeak_ready();
+    if (r != AS_OK) return r;
+    enum { MAX_LISTED = 512 };
+    static char ids[MAX_LISTED][96], langs[MAX_LISTED][48], names[MAX_LISTED][96];
+    static int genders[MAX_LISTED];
+    size_t n_ids = 0;
+    pthread_mutex_lock(&espeak_lock); /* also guards the static copies */
+    const espeak_VOICE **vs = espeak_ListVoices(NULL);
+    for (size_t i = 0; vs && vs[i]; i++) {
+        const espeak_VOICE *v = vs[i];
+        /* The first language (after its priority byte) names the voice best:
+         * it is what `espeak-ng -v` takes ("en-us", "ko"). */
+        const char *lang = v->languages && v->languages[0] ? v->languages + 1 : "";
+        if (!v->identifier) continue;
+        snprintf(ids[n_ids], sizeof ids[n_ids], "%s", v->identifier);
+        snprintf(langs[n_ids], sizeof langs[n_ids], "%s", lang);
+        snprintf(names[n_ids], sizeof names[n_ids], "%s", v->name ? v->name : "");
+        genders[n_ids] = v->gender == 1 ? 1 : v->gender == 2 ? 2 : 0;
+        if (++n_ids == MAX_LISTED) break;
+    }
+    /* The name to pass back is the language when it selects this very voice
+     * (the usual case: "en-us", "ko"), else the identifier. find_voice lists
+     * voices again, which invalidates vs: hence the copies above. */
+    for (size_t i = 0; i < n_ids && r == AS_OK; i++) {
+        char id[160];
+        int by_lang = langs[i][0] && find_voice(langs[i], id, sizeof id) && strcmp(id, ids[i]) == 0;
+        r = as_tts_voice_list_add(l, AS_TTS_ESPEAK, by_lang ? langs[i] : ids[i], langs[i], names[i], genders[i]);
+    }
+    pthread_mutex_unlock(&espeak_lock);
+    return r;
+}

@@ -1,0 +1,56 @@
+/* audio/tts_internal.h — what the engine back-ends (tts_espeak.c,
+ * tts_flite.c) share with the front (tts.c): a growable speech builder that
+ * each engine fills with its raw audio, phonemes and words, and the entry
+ * points of the two engines. Not public. */
+#ifndef AS_AUDIO_TTS_INTERNAL_H
+#define AS_AUDIO_TTS_INTERNAL_H
+
+#include <stddef.h>
+#include "animasync/tts.h"
+
+/* Raw engine output before tts.c clamps, pads and scales it. Times are in
+ * seconds from the engine's first sample. */
+typedef struct {
+    float *samples;
+    size_t n_samples, cap_samples;
+    int rate_hz;
+    as_phoneme_event *phonemes;
+    size_t n_phonemes, cap_phonemes;
+    as_word_event *words;
+    size_t n_words, cap_words;
+} as_tts_build;
+
+/* Appending; each returns AS_ERR_NOMEM (with a message) on failure. */
+as_result as_tts_build_samples_i16(as_tts_build *b, const short *pcm, size_t n);
+as_result as_tts_build_phoneme(as_tts_build *b, double start_s, double end_s, const char *ipa,
+                               size_t ipa_len, int word);
+as_result as_tts_build_word(as_tts_build *b, double start_s, double end_s, size_t offset, size_t len);
+void as_tts_build_free(as_tts_build *b);
+
+/* The engines. Each takes validated parameters (voice never NULL, rate and
+ * pitch in range) and non-empty text, and fills b. */
+as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
+                                   as_tts_build *b);
+as_result as_tts_flite_synthesize(const as_tts_params *p, const char *voice, const char *text,
+                                  as_tts_build *b);
+
+/* Voice lists: each engine appends its voices to a list (strings copied). */
+typedef struct {
+    as_tts_engine engine;
+    size_t name, language, description; /* offsets into strings */
+    int gender;
+} as_tts_voice_entry;
+
+typedef struct {
+    as_tts_voice_entry *items;
+    size_t n, cap;
+    char *strings; /* one buffer of NUL-terminated strings */
+    size_t n_strings, cap_strings;
+} as_tts_voice_list;
+
+as_result as_tts_voice_list_add(as_tts_voice_list *l, as_tts_engine engine, const char *name,
+                                const char *language, const char *description, int gender);
+as_result as_tts_espeak_list(as_tts_voice_list *l);
+as_result as_tts_flite_list(as_tts_voice_list *l);
+
+#endif
