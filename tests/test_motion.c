@@ -404,13 +404,18 @@ static void test_blink_validity(void)
 
 /* ---- gaze ----------------------------------------------------------------- */
 
-/* Mean net gaze over 60 s of one emotion (zero base face). */
-static void mean_gaze(as_emotion e, uint64_t seed, double *mh, double *mv)
+/* Mean net gaze over 60 s of emotion e mixed with neutral at weight we
+ * (zero base face). */
+static void mean_gaze_mix(as_emotion e, float we, uint64_t seed, double *mh, double *mv)
 {
     const size_t T = 1800;
     as_motion_params p = as_motion_default_params();
     p.seed = seed;
     as_cond *c = conds_fill(T, e, 0.5f);
+    for (size_t t = 0; t < T; t++) {
+        c[t].w[e] = we;
+        c[t].w[AS_EMO_NEUTRAL] += 1.0f - we;
+    }
     float *tr = track_fill(T, NULL);
     as_motion_apply(&p, tr, c, T, NULL, 0);
     double h = 0.0, v = 0.0;
@@ -428,8 +433,17 @@ static void mean_gaze(as_emotion e, uint64_t seed, double *mh, double *mv)
     free(c);
 }
 
+static void mean_gaze(as_emotion e, uint64_t seed, double *mh, double *mv) { mean_gaze_mix(e, 1.0f, seed, mh, mv); }
+
 static void test_gaze_emotions(void)
 {
+    /* The emotion gaze crossfades: half shy looks half as far down. */
+    double nh0, nv0, hh, hv, sh0, sv0;
+    mean_gaze(AS_EMO_NEUTRAL, 1, &nh0, &nv0);
+    mean_gaze_mix(AS_EMO_SHY, 0.5f, 1, &hh, &hv);
+    mean_gaze(AS_EMO_SHY, 1, &sh0, &sv0);
+    CHECKF(hv < nv0 - 0.05 && hv > sv0 + 0.05, "half shy v %.3f between neutral %.3f and shy %.3f", hv, nv0, sv0);
+
     for (uint64_t seed = 1; seed <= 4; seed++) {
         double nh, nv, sh, sv, dh, dv;
         mean_gaze(AS_EMO_NEUTRAL, seed, &nh, &nv);
