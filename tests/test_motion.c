@@ -456,6 +456,55 @@ static void test_gaze_emotions(void)
     }
 }
 
+/* Mean net gaze (left eye) over 60 s of emotion e on a constant base face. */
+static void mean_gaze_on(as_emotion e, const float *base, uint64_t seed, double *mh, double *mv)
+{
+    const size_t T = 1800;
+    as_motion_params p = as_motion_default_params();
+    p.seed = seed;
+    as_cond *c = conds_fill(T, e, 0.5f);
+    float *tr = track_fill(T, base);
+    as_motion_apply(&p, tr, c, T, NULL, 0);
+    double h = 0.0, v = 0.0;
+    for (size_t t = 0; t < T; t++) {
+        h += gaze_h_left(tr + t * NCH);
+        v += gaze_v_left(tr + t * NCH);
+    }
+    *mh = h / (double)T;
+    *mv = v / (double)T;
+    free(tr);
+    free(c);
+}
+
+static void test_gaze_top_up(void)
+{
+    /* A face that already looks down and away (as the compiler's shy and sad
+     * faces do) is not pushed twice as far: the emotion bias tops it up. */
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        float shy[NCH] = { 0 };
+        shy[AS_EYE_LOOK_OUT_LEFT] = shy[AS_EYE_LOOK_IN_RIGHT] = 0.44f; /* looks to its left */
+        shy[AS_EYE_LOOK_DOWN_LEFT] = shy[AS_EYE_LOOK_DOWN_RIGHT] = 0.18f;
+        double h, v;
+        mean_gaze_on(AS_EMO_SHY, shy, seed, &h, &v);
+        CHECKF(fabs(h - 0.44) < 0.06, "seed %d: shy face h %.3f (the face's 0.44, not more)", (int)seed, h);
+        CHECKF(v < -0.17 && v > -0.28, "seed %d: shy face v %.3f (topped up to about -0.22)", (int)seed, v);
+        /* The same face looking to its right: "away" follows the face's side. */
+        float shy_r[NCH] = { 0 };
+        shy_r[AS_EYE_LOOK_IN_LEFT] = shy_r[AS_EYE_LOOK_OUT_RIGHT] = 0.10f;
+        mean_gaze_on(AS_EMO_SHY, shy_r, seed, &h, &v);
+        CHECKF(h < -0.13, "seed %d: shy face looking right goes on looking right: h %.3f", (int)seed, h);
+        float sad[NCH] = { 0 };
+        sad[AS_EYE_LOOK_DOWN_LEFT] = sad[AS_EYE_LOOK_DOWN_RIGHT] = 0.24f;
+        mean_gaze_on(AS_EMO_SADNESS, sad, seed, &h, &v);
+        CHECKF(v < -0.18 && v > -0.30, "seed %d: sad face v %.3f (the face's -0.24, not -0.44)", (int)seed, v);
+        /* A face looking up (an eye roll) still gets sadness's full down bias. */
+        float up[NCH] = { 0 };
+        up[AS_EYE_LOOK_UP_LEFT] = up[AS_EYE_LOOK_UP_RIGHT] = 0.26f;
+        mean_gaze_on(AS_EMO_SADNESS, up, seed, &h, &v);
+        CHECKF(fabs(v - 0.06) < 0.06, "seed %d: up face with sadness v %.3f (0.26 - 0.20)", (int)seed, v);
+    }
+}
+
 /* Frames on which the gaze moves by more than eps from the previous frame. */
 static int moving_frames(const float *tr, size_t T, float eps)
 {
@@ -802,6 +851,7 @@ int main(void)
     test_blink_shape();
     test_blink_validity();
     test_gaze_emotions();
+    test_gaze_top_up();
     test_gaze_saccades();
     test_patterns();
     test_smoothness_contract();

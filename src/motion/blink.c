@@ -57,7 +57,7 @@ void motion_blink_init(motion_blink_state *s, const as_motion_params *p)
     s->frames_in = 0;
     s->dur_s = 0.0;
     s->close_s = 0.0;
-    s->wide_cap = 1.0f;
+    s->wide_cap[0] = s->wide_cap[1] = 1.0f;
     s->active = 0;
     s->prev_class = -1;
 }
@@ -97,28 +97,34 @@ static double blink_curve(double t, double close_s, double dur_s)
 
 /* Adds closure c to both eyes: eyeBlink = b + (1 - b) c (saturating, so a
  * squinting base still closes fully). eyeWide is capped so that the lid can
- * come down: the cap follows max(0.4, 1 - 1.5 c) at once on the way down
- * (untouched while c is small, at the 0.4 validity limit once the lid is
- * mostly down) and rises back at BLINK_WIDE_RECOVER_PER_S. Capping only to
- * the limit (rather than zeroing eyeWide) and the slow recovery keep eyeWide,
- * a slow channel, within the temporal smoothness contract for wide-eyed
- * faces (surprise). */
-static void apply_curve(motion_blink_state *s, float *frame, float c, double dt)
+ * come down, per eye:
+ * - on the onset frame (c still 0) the cap drops halfway from the eye's
+ *   eyeWide to 0.4: the upper lid starts down before the blink shape rises,
+ *   which splits a wide eye's drop over two frames;
+ * - while closing the cap follows max(0.4, 1 - 1.5 c) at once: untouched
+ *   while c is small, at the 0.4 validity limit once the lid is mostly down;
+ * - afterwards it rises back at BLINK_WIDE_RECOVER_PER_S.
+ * Capping only to the limit (rather than zeroing eyeWide), the split drop and
+ * the slow recovery keep eyeWide, a slow channel, within the temporal
+ * smoothness contract for wide-eyed faces (surprise at strength 2). */
+static void apply_curve(motion_blink_state *s, float *frame, float c, int onset, double dt)
 {
     static const int blink_ch[2] = { AS_EYE_BLINK_LEFT, AS_EYE_BLINK_RIGHT };
     static const int wide_ch[2] = { AS_EYE_WIDE_LEFT, AS_EYE_WIDE_RIGHT };
-    float target = 1.0f - BLINK_WIDE_SLOPE * c;
-    if (target < BLINK_WIDE_LIMIT) target = BLINK_WIDE_LIMIT;
-    const float risen = (float)(s->wide_cap + BLINK_WIDE_RECOVER_PER_S * dt);
-    s->wide_cap = target < risen ? target : risen;
-    if (s->wide_cap >= 1.0f) {
-        s->wide_cap = 1.0f;
-        if (c <= 0.0f) return; /* nothing to do: no blink, no cap */
-    }
+    float closing = 1.0f - BLINK_WIDE_SLOPE * c;
+    if (closing < BLINK_WIDE_LIMIT) closing = BLINK_WIDE_LIMIT;
     for (int i = 0; i < 2; i++) {
-        const float b = motion_clamp01(frame[blink_ch[i]]);
-        if (c > 0.0f) frame[blink_ch[i]] = b + (1.0f - b) * c;
-        if (frame[wide_ch[i]] > s->wide_cap) frame[wide_ch[i]] = s->wide_cap;
+        const float wide = frame[wide_ch[i]];
+        float target = closing;
+        if (onset && wide > BLINK_WIDE_LIMIT) target = BLINK_WIDE_LIMIT + 0.5f * (wide - BLINK_WIDE_LIMIT);
+        const float risen = (float)(s->wide_cap[i] + BLINK_WIDE_RECOVER_PER_S * dt);
+        s->wide_cap[i] = target < risen ? target : risen;
+        if (s->wide_cap[i] > 1.0f) s->wide_cap[i] = 1.0f;
+        if (c > 0.0f) {
+            const float b = motion_clamp01(frame[blink_ch[i]]);
+            frame[blink_ch[i]] = b + (1.0f - b) * c;
+        }
+        if (wide > s->wide_cap[i]) frame[wide_ch[i]] = s->wide_cap[i];
     }
 }
 
@@ -150,6 +156,7 @@ void motion_blink_step(motion_blink_state *s, const as_motion_params *p, float *
     if (start) start_blink(s, p);
 
     float c = 0.0f;
+    const int onset = start;
     if (s->active) {
         const double t = (double)s->frames_in * dt;
         c = (float)blink_curve(t, s->close_s, s->dur_s);
@@ -157,5 +164,5 @@ void motion_blink_step(motion_blink_state *s, const as_motion_params *p, float *
         if ((double)s->frames_in * dt >= s->dur_s) s->active = 0;
     }
     s->since_onset += dt;
-    apply_curve(s, frame, c, dt);
+    apply_curve(s, frame, c, onset, dt);
 }

@@ -27,7 +27,10 @@
  *   "Signs of appeasement", JPSP 68(3), 1995); sadness looks down (Ekman &
  *   Friesen, "Unmasking the Face", 1975); approach emotions (anger) keep a
  *   direct gaze, avoidance emotions avert it (Adams & Kleck, Emotion 5(1),
- *   2005). The table's numbers are authored design values. */
+ *   2005). The table's numbers are authored design values.
+ * The compiler's faces already carry a static gaze (shy looks down and to
+ * one side); the emotion biases top that up rather than add to it, and the
+ * saccades, drift and fluster oscillation move around it. */
 #include <math.h>
 #include "motion/motion_internal.h"
 
@@ -45,6 +48,10 @@
 #define GAZE_MIN_HOLD_S 0.15
 /* Correlation time of the fixational drift, seconds (design value). */
 #define DRIFT_TAU_S 0.5
+/* Away bias below which the away side is free to change, look units, and
+ * the face gaze that counts as looking to a side. */
+#define AWAY_LOCK_EPS 0.01
+#define SIDE_EPS 0.002
 
 /* Per-class gaze character, authored. away: sideways bias in look units
  * (applied on the side drawn at seed time); down: downward bias (negative v
@@ -112,6 +119,7 @@ void motion_gaze_init(motion_gaze_state *s, const as_motion_params *p)
 {
     as_rng_seed(&s->rng, p->seed, MOTION_STREAM_GAZE);
     s->side = (as_rng_next(&s->rng) >> 63) ? 1 : -1;
+    s->side_locked = 0;
     s->away = 0;
     s->hold_acc = 0.0;
     s->hold_target = draw_hold(&s->rng, p->gaze_hold_mutual_s);
@@ -157,6 +165,20 @@ static void new_saccade(motion_gaze_state *s, const as_motion_params *p, float a
     s->sac_dur = dur;
     s->sac_t = 0.0;
     s->hold_acc = 0.0;
+}
+
+/* Net gaze of a frame's eyes, look units (h + = subject's left, v + = up). */
+static double gaze_h_left(const float *f) { return motion_clamp01(f[AS_EYE_LOOK_OUT_LEFT]) - motion_clamp01(f[AS_EYE_LOOK_IN_LEFT]); }
+static double gaze_h_right(const float *f) { return motion_clamp01(f[AS_EYE_LOOK_IN_RIGHT]) - motion_clamp01(f[AS_EYE_LOOK_OUT_RIGHT]); }
+static double gaze_v_left(const float *f) { return motion_clamp01(f[AS_EYE_LOOK_UP_LEFT]) - motion_clamp01(f[AS_EYE_LOOK_DOWN_LEFT]); }
+static double gaze_v_right(const float *f) { return motion_clamp01(f[AS_EYE_LOOK_UP_RIGHT]) - motion_clamp01(f[AS_EYE_LOOK_DOWN_RIGHT]); }
+
+/* How much to add so that a gaze already at `have` (along the bias
+ * direction) reaches `target`: target - max(0, have), never negative. */
+static double top_up(double target, double have)
+{
+    const double already = have > 0.0 ? have : 0.0;
+    return target > already ? target - already : 0.0;
 }
 
 /* Moves d of gaze onto a channel pair: first out of the opposite channel,
@@ -217,10 +239,32 @@ void motion_gaze_step(motion_gaze_state *s, const as_motion_params *p, float *fr
     const double osc = sin(6.283185307179586 * s->fluster.phase);
     motion_osc_advance(&s->fluster, &s->rng, p->fluster_rate_hz, p->pattern_jitter, dt);
 
-    const double gain = p->gaze_emotion_gain;
-    const float dh = (float)(pos_h + s->drift_h / p->gaze_unit_deg + gain * s->side * away +
+    /* Emotion biases top up the expression's own static gaze instead of
+     * adding to it: the compiler's shy face already looks down and to one
+     * side, so the bias only supplies what the face lacks in that direction
+     * (all of it for a face without gaze, nothing for one that looks further
+     * already). A face looking the other way gets the full bias added. Both
+     * are continuous in the weights and in the face. */
+    const double base_h = 0.5 * (gaze_h_left(frame) + gaze_h_right(frame));
+    const double base_v = 0.5 * (gaze_v_left(frame) + gaze_v_right(frame));
+    const double away_t = p->gaze_emotion_gain * away; /* >= 0 */
+    const double down_t = p->gaze_emotion_gain * down; /* < 0 means up */
+    /* The "away" side locks when an averting emotion sets in: the side the
+     * face already looks to, else the seed's side; it is held while the
+     * emotion lasts, so crossfades never flip it. */
+    if (away_t < AWAY_LOCK_EPS) {
+        s->side_locked = 0;
+    } else if (!s->side_locked) {
+        if (base_h > SIDE_EPS) s->side = 1;
+        else if (base_h < -SIDE_EPS) s->side = -1;
+        s->side_locked = 1;
+    }
+    const double bias_h = s->side * top_up(away_t, s->side * base_h);
+    const double bias_v = down_t >= 0.0 ? -top_up(down_t, -base_v) : top_up(-down_t, base_v);
+
+    const float dh = (float)(pos_h + s->drift_h / p->gaze_unit_deg + bias_h +
                              p->fluster_gaze_gain * w[AS_EMO_FLUSTER] * osc);
-    const float dv = (float)(pos_v + s->drift_v / p->gaze_unit_deg - gain * down);
+    const float dv = (float)(pos_v + s->drift_v / p->gaze_unit_deg + bias_v);
 
     push_pair(frame, AS_EYE_LOOK_OUT_LEFT, AS_EYE_LOOK_IN_LEFT, dh);   /* left eye: out = to its left */
     push_pair(frame, AS_EYE_LOOK_IN_RIGHT, AS_EYE_LOOK_OUT_RIGHT, dh); /* right eye: in = to the left */

@@ -81,14 +81,15 @@ typedef struct {
     uint64_t frames_in;  /* frames since the current blink began */
     double dur_s;        /* current blink duration */
     double close_s;      /* current blink closing time */
-    float wide_cap;      /* current upper limit on eyeWide (1 = none), see blink.c */
+    float wide_cap[2];   /* current upper limit on eyeWide left, right (1 = none), see blink.c */
     int active;          /* a blink is under way */
     int prev_class;      /* dominant class of the previous frame, -1 before the first */
 } motion_blink_state;
 
 typedef struct {
     as_rng rng;
-    int side;            /* +1: "away" is to the subject's left, -1: right (drawn at seed time) */
+    int side;            /* +1: "away" is to the subject's left, -1: right (seed, then the face's) */
+    int side_locked;     /* side held while an averting emotion lasts */
     int away;            /* 0 = mutual gaze (on the listener), 1 = looking away */
     double hold_acc;     /* rate-scaled seconds spent in the current fixation */
     double hold_target;  /* drawn fixation length, seconds */
