@@ -1,12 +1,29 @@
 /* audio/tts.c — the front of speech synthesis: default parameters, argument
- * checks, dispatch to an engine (tts_espeak.c, tts_flite.c), then one shared
- * clean-up of what the engine returned: times clamped to the audio and made
- * monotonic, volume applied, leading and trailing silence guaranteed (so the
- * face starts and ends at rest), packed into an as_speech. Also the voice
- * list of both engines. */
+ * checks, dispatch to an engine (tts_espeak.c, tts_flite.c) in a child
+ * process, then one shared clean-up of what the engine returned: times
+ * clamped to the audio and made monotonic, volume applied, leading and
+ * trailing silence guaranteed (so the face starts and ends at rest), packed
+ * into an as_speech. Also the voice list of both engines.
+ *
+ * Why a child process: neither engine gives the same samples for the same
+ * text twice in one process (espeak-ng's wave generator keeps
+ * function-static state between utterances; flite's clustergen voices use
+ * rand()), and neither is thread-safe. A child forked from a process in
+ * which the engines were only initialized always starts from the same state,
+ * so synthesis is deterministic, runs in parallel across threads, and a crash
+ * or exit() inside an engine becomes an error instead of taking the
+ * application down. The child streams its result back through a pipe. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "animasync/tts.h"
 #include "audio/tts_internal.h"
@@ -159,6 +176,151 @@ static void tidy_events(as_tts_build *b)
     }
 }
 
+/* ---- the synthesis child process --------------------------------------- */
+
+pthread_mutex_t as_tts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What the child sends first; the arrays follow (samples, phonemes, words),
+ * in this process's own memory layout (the child is a fork of it). */
+typedef struct {
+    int32_t result;
+    int32_t rate_hz;
+    uint64_t n_samples, n_phonemes, n_words;
+    char message[512];
+} child_header;
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return 0;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return 0;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+/* Runs in the child: synthesize, send, exit without running atexit
+ * handlers or flushing the parent's stdio buffers (_exit). */
+static void child_main(int fd, const as_tts_params *p, const char *voice, const char *text)
+{
+    /* The application's allocator and log callback belong to the parent. */
+    as_set_allocator(NULL);
+    as_log_set(NULL, NULL);
+    /* flite's clustergen excitation noise comes from rand(): seed it, so
+     * the same text gives the same samples whatever the parent did. */
+    srand(1);
+    as_tts_build b;
+    memset(&b, 0, sizeof b);
+    as_result r = p->engine == AS_TTS_FLITE ? as_tts_flite_synthesize(p, voice, text, &b)
+                                            : as_tts_espeak_synthesize(p, voice, text, &b);
+    child_header h;
+    memset(&h, 0, sizeof h);
+    h.result = (int32_t)r;
+    if (r == AS_OK) {
+        h.rate_hz = b.rate_hz;
+        h.n_samples = b.n_samples;
+        h.n_phonemes = b.n_phonemes;
+        h.n_words = b.n_words;
+    } else {
+        snprintf(h.message, sizeof h.message, "%s", as_last_error());
+    }
+    int ok = write_all(fd, &h, sizeof h);
+    if (ok && r == AS_OK)
+        ok = write_all(fd, b.samples, b.n_samples * sizeof(float)) &&
+             write_all(fd, b.phonemes, b.n_phonemes * sizeof(as_phoneme_event)) &&
+             write_all(fd, b.words, b.n_words * sizeof(as_word_event));
+    close(fd);
+    _exit(ok ? 0 : 3);
+}
+
+/* Reads the child's result into b. */
+static as_result read_child(int fd, as_tts_build *b)
+{
+    child_header h;
+    if (!read_all(fd, &h, sizeof h)) return as_fail(AS_ERR_BACKEND, "tts: the synthesis process sent nothing");
+    h.message[sizeof h.message - 1] = 0;
+    if (h.result != AS_OK) return as_fail((as_result)h.result, "%s", h.message);
+    /* A sample count no speech reaches (2^32 samples: 27 hours at 44.1
+     * kHz) means a broken stream. */
+    if (h.n_samples > UINT32_MAX || h.n_phonemes > UINT32_MAX || h.n_words > UINT32_MAX || h.rate_hz <= 0)
+        return as_fail(AS_ERR_BACKEND, "tts: malformed result from the synthesis process");
+    b->rate_hz = h.rate_hz;
+    b->samples = as_malloc((size_t)h.n_samples * sizeof(float) + 1);
+    b->phonemes = as_malloc((size_t)h.n_phonemes * sizeof(as_phoneme_event) + 1);
+    b->words = as_malloc((size_t)h.n_words * sizeof(as_word_event) + 1);
+    if (!b->samples || !b->phonemes || !b->words)
+        return as_fail(AS_ERR_NOMEM, "tts: out of memory for %llu samples", (unsigned long long)h.n_samples);
+    b->n_samples = b->cap_samples = (size_t)h.n_samples;
+    b->n_phonemes = b->cap_phonemes = (size_t)h.n_phonemes;
+    b->n_words = b->cap_words = (size_t)h.n_words;
+    if (!read_all(fd, b->samples, b->n_samples * sizeof(float)) ||
+        !read_all(fd, b->phonemes, b->n_phonemes * sizeof(as_phoneme_event)) ||
+        !read_all(fd, b->words, b->n_words * sizeof(as_word_event)))
+        return as_fail(AS_ERR_BACKEND, "tts: the synthesis process stopped early");
+    return AS_OK;
+}
+
+static as_result synthesize_in_child(const as_tts_params *p, const char *voice, const char *text, as_tts_build *b)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return as_fail(AS_ERR_BACKEND, "tts: pipe: %s", strerror(errno));
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+
+    /* Prepare the engine here (once), then fork while holding the lock, so
+     * the child never sees another thread's half-done registration. */
+    pthread_mutex_lock(&as_tts_lock);
+    as_result r = p->engine == AS_TTS_FLITE ? as_tts_flite_prepare(voice) : as_tts_espeak_prepare();
+    pid_t pid = -1;
+    int fork_errno = 0;
+    if (r == AS_OK) {
+        pid = fork();
+        fork_errno = errno;
+        if (pid == 0) {
+            close(fds[0]);
+            child_main(fds[1], p, voice, text); /* never returns */
+        }
+    }
+    pthread_mutex_unlock(&as_tts_lock);
+    close(fds[1]);
+    if (r != AS_OK || pid < 0) {
+        close(fds[0]);
+        return r != AS_OK ? r : as_fail(AS_ERR_BACKEND, "tts: fork: %s", strerror(fork_errno));
+    }
+    r = read_child(fds[0], b);
+    close(fds[0]); /* a child still writing gets SIGPIPE and ends */
+    int status = 0;
+    pid_t w;
+    do {
+        w = waitpid(pid, &status, 0);
+    } while (w < 0 && errno == EINTR);
+    /* ECHILD: the application reaps children itself (SIGCHLD ignored); the
+     * result read in full is then all there is to know. */
+    if (r == AS_OK && w == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        if (WIFSIGNALED(status))
+            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process died of signal %d", WTERMSIG(status));
+        else
+            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process failed (status %d)", WEXITSTATUS(status));
+    }
+    return r;
+}
+
 as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_speech **out)
 {
     if (out) *out = NULL;
@@ -176,17 +338,13 @@ as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_sp
 
     as_tts_build b;
     memset(&b, 0, sizeof b);
-    as_result r;
+    const char *voice;
     switch (p->engine) {
-    case AS_TTS_ESPEAK:
-        r = as_tts_espeak_synthesize(p, p->voice && p->voice[0] ? p->voice : "en-us", utf8_text, &b);
-        break;
-    case AS_TTS_FLITE:
-        r = as_tts_flite_synthesize(p, p->voice && p->voice[0] ? p->voice : "slt", utf8_text, &b);
-        break;
-    default:
-        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: unknown engine %d", (int)p->engine);
+    case AS_TTS_ESPEAK: voice = p->voice && p->voice[0] ? p->voice : "en-us"; break;
+    case AS_TTS_FLITE: voice = p->voice && p->voice[0] ? p->voice : "slt"; break;
+    default: return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: unknown engine %d", (int)p->engine);
     }
+    as_result r = synthesize_in_child(p, voice, utf8_text, &b);
     if (r != AS_OK) {
         as_tts_build_free(&b);
         return r;

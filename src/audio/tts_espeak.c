@@ -11,8 +11,13 @@
  * empty name. Word events carry the word's position in the text in
  * characters (Unicode code points, 1-based), converted here to byte offsets.
  *
- * espeak-ng is one global synthesizer and is not thread-safe: every call into
- * it holds `espeak_lock`. */
+ * espeak-ng is one global synthesizer and is not thread-safe, and its wave
+ * generator keeps state from one utterance to the next (function-static
+ * pitch flutter index, gain control, phase: wavegen.c), so the same text
+ * spoken twice in one process gives different samples. Synthesis therefore
+ * runs in a forked child (tts.c) that starts from the state espeak_Initialize
+ * left; this process only initializes it and lists voices, under
+ * as_tts_lock. */
 #define _POSIX_C_SOURCE 200809L
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
@@ -25,11 +30,10 @@
 #include "audio/tts_internal.h"
 #include "core/internal.h"
 
-static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t espeak_once = PTHREAD_ONCE_INIT;
 static int espeak_rate_hz = -1; /* from espeak_Initialize; -1 = failed */
 
-/* The synthesis in progress (guarded by espeak_lock). */
+/* The synthesis in progress (one per child process). */
 typedef struct {
     unsigned int sample; /* position in samples from the message start */
     int type;            /* espeakEVENT_PHONEME or espeakEVENT_WORD */
@@ -95,7 +99,7 @@ static void espeak_init_once(void)
     }
 }
 
-static as_result espeak_ready(void)
+as_result as_tts_espeak_prepare(void)
 {
     pthread_once(&espeak_once, espeak_init_once);
     if (espeak_rate_hz <= 0)
@@ -129,8 +133,7 @@ static int language_priority(const char *langs, const char *lang)
 /* Resolves a voice ("en-us", "English (America)", "gmw/en-US", "ko") to an
  * espeak-ng identifier, copied into id. Match order: voice name, identifier,
  * identifier's last part, then a language the voice speaks (lowest priority
- * number wins, as espeak-ng's own command line does with -v). Caller holds
- * espeak_lock. */
+ * number wins, as espeak-ng's own command line does with -v). */
 static int find_voice(const char *base, char *id, size_t id_size)
 {
     const espeak_VOICE **vs = espeak_ListVoices(NULL);
@@ -159,7 +162,7 @@ static int find_voice(const char *base, char *id, size_t id_size)
 }
 
 /* Resolves a variant ("f3", "klatt", "Alex") to its file name, copied into
- * out. Caller holds espeak_lock. */
+ * out. */
 static int find_variant(const char *variant, char *out, size_t out_size)
 {
     espeak_VOICE spec;
@@ -180,7 +183,7 @@ static int find_variant(const char *variant, char *out, size_t out_size)
     return 0;
 }
 
-/* Selects the voice "base[+variant]". Caller holds espeak_lock. */
+/* Selects the voice "base[+variant]". */
 static as_result select_voice(const char *voice)
 {
     char base[128], variant[64] = "", id[160], var_file[64] = "", full[240];
@@ -336,35 +339,32 @@ static as_result build_events(espeak_job *job, const char *text)
 as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
                                    as_tts_build *b)
 {
-    as_result r = espeak_ready();
+    as_result r = as_tts_espeak_prepare();
     if (r != AS_OK) return r;
-    pthread_mutex_lock(&espeak_lock);
     r = select_voice(voice);
-    if (r == AS_OK) {
-        /* espeakRATE is in words per minute, 80..450, normal 175 (speak_lib.h);
-         * espeakPITCH is 0..100, normal 50. */
-        int wpm = (int)(175.0f * p->rate + 0.5f);
-        if (wpm < espeakRATE_MINIMUM) wpm = espeakRATE_MINIMUM;
-        if (wpm > espeakRATE_MAXIMUM) wpm = espeakRATE_MAXIMUM;
-        int pitch = (int)(50.0f * p->pitch + 0.5f);
-        if (pitch > 100) pitch = 100;
-        espeak_SetParameter(espeakRATE, wpm, 0);
-        espeak_SetParameter(espeakPITCH, pitch, 0);
-        espeak_SetParameter(espeakVOLUME, 100, 0); /* gain is applied in tts.c */
+    if (r != AS_OK) return r;
+    /* espeakRATE is in words per minute, 80..450, normal 175 (speak_lib.h);
+     * espeakPITCH is 0..100, normal 50. */
+    int wpm = (int)(175.0f * p->rate + 0.5f);
+    if (wpm < espeakRATE_MINIMUM) wpm = espeakRATE_MINIMUM;
+    if (wpm > espeakRATE_MAXIMUM) wpm = espeakRATE_MAXIMUM;
+    int pitch = (int)(50.0f * p->pitch + 0.5f);
+    if (pitch > 100) pitch = 100;
+    espeak_SetParameter(espeakRATE, wpm, 0);
+    espeak_SetParameter(espeakPITCH, pitch, 0);
+    espeak_SetParameter(espeakVOLUME, 100, 0); /* gain is applied in tts.c */
 
-        espeak_job job;
-        memset(&job, 0, sizeof job);
-        job.b = b;
-        b->rate_hz = espeak_rate_hz;
-        current_job = &job;
-        espeak_ERROR er = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
-        current_job = NULL;
-        if (job.err != AS_OK) r = job.err;
-        else if (er != EE_OK) r = as_fail(AS_ERR_BACKEND, "espeak-ng: espeak_Synth failed (%d)", (int)er);
-        else r = build_events(&job, text);
-        as_free(job.ev);
-    }
-    pthread_mutex_unlock(&espeak_lock);
+    espeak_job job;
+    memset(&job, 0, sizeof job);
+    job.b = b;
+    b->rate_hz = espeak_rate_hz;
+    current_job = &job;
+    espeak_ERROR er = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL);
+    current_job = NULL;
+    if (job.err != AS_OK) r = job.err;
+    else if (er != EE_OK) r = as_fail(AS_ERR_BACKEND, "espeak-ng: espeak_Synth failed (%d)", (int)er);
+    else r = build_events(&job, text);
+    as_free(job.ev);
     return r;
 }
 
@@ -372,13 +372,13 @@ as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, co
 
 as_result as_tts_espeak_list(as_tts_voice_list *l)
 {
-    as_result r = espeak_ready();
+    as_result r = as_tts_espeak_prepare();
     if (r != AS_OK) return r;
     enum { MAX_LISTED = 512 };
     static char ids[MAX_LISTED][96], langs[MAX_LISTED][48], names[MAX_LISTED][96];
     static int genders[MAX_LISTED];
     size_t n_ids = 0;
-    pthread_mutex_lock(&espeak_lock); /* also guards the static copies */
+    pthread_mutex_lock(&as_tts_lock); /* also guards the static copies */
     const espeak_VOICE **vs = espeak_ListVoices(NULL);
     for (size_t i = 0; vs && vs[i]; i++) {
         const espeak_VOICE *v = vs[i];
@@ -400,6 +400,6 @@ as_result as_tts_espeak_list(as_tts_voice_list *l)
         int by_lang = langs[i][0] && find_voice(langs[i], id, sizeof id) && strcmp(id, ids[i]) == 0;
         r = as_tts_voice_list_add(l, AS_TTS_ESPEAK, by_lang ? langs[i] : ids[i], langs[i], names[i], genders[i]);
     }
-    pthread_mutex_unlock(&espeak_lock);
+    pthread_mutex_unlock(&as_tts_lock);
     return r;
 }

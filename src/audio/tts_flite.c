@@ -10,9 +10,12 @@
  * keep the input text minus surrounding punctuation, and are matched to byte
  * offsets in the input in order.
  *
- * Voices are registered on first use and kept. flite's values are reference
- * counted without locks and its errors longjmp through the global
- * cst_errjmp, so every call into flite holds `flite_lock`. */
+ * Voices are registered on first use, in the library's process under
+ * as_tts_lock, and kept. Synthesis itself runs in a forked child (tts.c):
+ * flite's values are reference counted without locks, its clustergen voices
+ * draw excitation noise from rand() (seeded in the child, so the same text
+ * gives the same samples), and its fatal errors longjmp through the global
+ * cst_errjmp or exit(). */
 #define _POSIX_C_SOURCE 200809L
 #include <flite/flite.h>
 #include <pthread.h>
@@ -50,7 +53,6 @@ static flite_voice flite_voices[] = {
 };
 #define N_FLITE_VOICES (sizeof flite_voices / sizeof flite_voices[0])
 
-static pthread_mutex_t flite_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t flite_once = PTHREAD_ONCE_INIT;
 
 static void flite_init_once(void) { flite_init(); }
@@ -97,7 +99,7 @@ static cst_item *token_of_segment(cst_item *seg)
     return wt ? item_parent(wt) : NULL;
 }
 
-/* Fills b from a synthesized utterance. Caller holds flite_lock. */
+/* Fills b from a synthesized utterance. */
 static as_result read_utterance(cst_utterance *u, const char *text, as_tts_build *b)
 {
     cst_wave *w = utt_wave(u);
@@ -201,32 +203,33 @@ static as_result synth_trapped(flite_voice *fv, const char *text, as_tts_build *
     return r;
 }
 
-as_result as_tts_flite_synthesize(const as_tts_params *p, const char *voice, const char *text,
-                                  as_tts_build *b)
+as_result as_tts_flite_prepare(const char *voice)
 {
     flite_voice *fv = find_flite_voice(voice);
     if (!fv)
         return as_fail(AS_ERR_UNKNOWN, "flite: unknown voice \"%s\" (flite has kal, kal16, slt, rms, awb)", voice);
     pthread_once(&flite_once, flite_init_once);
-    pthread_mutex_lock(&flite_lock);
-    as_result r = AS_OK;
     if (!fv->voice) {
         fv->voice = fv->reg(NULL);
-        if (fv->voice) fv->f0_mean_hz = get_param_float(fv->voice->features, "int_f0_target_mean", 100.0f);
+        if (!fv->voice) return as_fail(AS_ERR_BACKEND, "flite: could not register voice \"%s\"", fv->name);
+        fv->f0_mean_hz = get_param_float(fv->voice->features, "int_f0_target_mean", 100.0f);
     }
-    if (!fv->voice) {
-        r = as_fail(AS_ERR_BACKEND, "flite: could not register voice \"%s\"", fv->name);
-    } else {
-        /* duration_stretch multiplies every duration (flite cst_synth.c);
-         * int_f0_target_mean is the diphone voices' mean F0 and f0_shift
-         * scales the clustergen voices' F0 (cst_cg.c). */
-        feat_set_float(fv->voice->features, "duration_stretch", 1.0f / p->rate);
-        feat_set_float(fv->voice->features, "int_f0_target_mean", fv->f0_mean_hz * p->pitch);
-        feat_set_float(fv->voice->features, "f0_shift", p->pitch);
-        r = synth_trapped(fv, text, b);
-    }
-    pthread_mutex_unlock(&flite_lock);
-    return r;
+    return AS_OK;
+}
+
+as_result as_tts_flite_synthesize(const as_tts_params *p, const char *voice, const char *text,
+                                  as_tts_build *b)
+{
+    as_result r = as_tts_flite_prepare(voice);
+    if (r != AS_OK) return r;
+    flite_voice *fv = find_flite_voice(voice);
+    /* duration_stretch multiplies every duration (flite cst_synth.c);
+     * int_f0_target_mean is the diphone voices' mean F0 and f0_shift
+     * scales the clustergen voices' F0 (cst_cg.c). */
+    feat_set_float(fv->voice->features, "duration_stretch", 1.0f / p->rate);
+    feat_set_float(fv->voice->features, "int_f0_target_mean", fv->f0_mean_hz * p->pitch);
+    feat_set_float(fv->voice->features, "f0_shift", p->pitch);
+    return synth_trapped(fv, text, b);
 }
 
 as_result as_tts_flite_list(as_tts_voice_list *l)

@@ -5,6 +5,7 @@
 #ifndef AS_AUDIO_TTS_INTERNAL_H
 #define AS_AUDIO_TTS_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include "animasync/tts.h"
 
@@ -27,8 +28,22 @@ as_result as_tts_build_phoneme(as_tts_build *b, double start_s, double end_s, co
 as_result as_tts_build_word(as_tts_build *b, double start_s, double end_s, size_t offset, size_t len);
 void as_tts_build_free(as_tts_build *b);
 
-/* The engines. Each takes validated parameters (voice never NULL, rate and
- * pitch in range) and non-empty text, and fills b. */
+/* One lock for the engines' state in this process: held while voices are
+ * listed or registered and while a synthesis process is forked (tts.c), so a
+ * child never inherits half-updated engine state. */
+extern pthread_mutex_t as_tts_lock;
+
+/* Parent side, called with as_tts_lock held before forking: initialize the
+ * engine once, and (flite) register the voice, so every child starts from
+ * the same pristine engine state. AS_ERR_UNKNOWN for an unknown flite voice,
+ * AS_ERR_BACKEND when the engine cannot start. */
+as_result as_tts_espeak_prepare(void);
+as_result as_tts_flite_prepare(const char *voice);
+
+/* The engines, run inside the synthesis child process (tts.c) and never in
+ * the library's own process: each takes validated parameters (voice never
+ * NULL, rate and pitch in range) and non-empty text, and fills b. They take
+ * no lock: the child is single-threaded. */
 as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
                                    as_tts_build *b);
 as_result as_tts_flite_synthesize(const as_tts_params *p, const char *voice, const char *text,
