@@ -820,6 +820,13 @@ static void test_errors_and_clamp(void)
     for (size_t i = 0; i < T * NCH; i++)
         if (!(tr[i] >= 0.0f && tr[i] <= 1.0f)) in_range = 0;
     CHECK(in_range);
+    /* Every antagonist pair is valid after the final pass, whatever came in. */
+    for (size_t t = 0; t < T; t++) {
+        float *f = tr + t * NCH;
+        for (int ch = 0; ch < NCH; ch++) f[ch] = 0.9f;
+    }
+    CHECK(as_motion_apply(NULL, tr, cs, T, NULL, 0) == AS_OK);
+    CHECKF(as_track_violations(tr, T) == 0, "%zu antagonist violations", as_track_violations(tr, T));
     /* Conditioning with NaN or negative weights is tolerated (treated as 0). */
     cs[3].w[AS_EMO_LAUGHTER] = NAN;
     cs[4].w[AS_EMO_LAUGHTER] = -1.0f;

@@ -8,6 +8,7 @@
  * Why offline and streaming agree bit for bit: see motion_internal.h. */
 #include <math.h>
 #include <string.h>
+#include "animasync/expression.h"
 #include "core/internal.h"
 #include "motion/motion_internal.h"
 
@@ -104,6 +105,11 @@ void motion_clamp_step(float *frame)
      * closed-ish base face (high eyeBlink from the expression) with wide eyes. */
     if (frame[AS_EYE_BLINK_LEFT] > 0.4f && frame[AS_EYE_WIDE_LEFT] > 0.4f) frame[AS_EYE_WIDE_LEFT] = 0.4f;
     if (frame[AS_EYE_BLINK_RIGHT] > 0.4f && frame[AS_EYE_WIDE_RIGHT] > 0.4f) frame[AS_EYE_WIDE_RIGHT] = 0.4f;
+    /* The other pairs (smile/frown from the merge's SHARED sums, browDown/
+     * browInnerUp under the crying quiver): the compiler's own continuous
+     * resolution, which leaves valid faces untouched. With the blink pair
+     * already settled above, it never reopens a closing lid. */
+    as_resolve_antagonists(frame);
 }
 
 /* ---- offline chain -------------------------------------------------------- */
