@@ -46,6 +46,8 @@ as_lipsync_params as_lipsync_default_params(void)
 
 typedef struct {
     double s, e;      /* interval, seconds */
+    double c;         /* centre */
+    double plateau;   /* half-width of the full-dominance middle */
     int viseme;
     int weak;
     float jaw;        /* jaw target */
@@ -74,12 +76,24 @@ enum { ART_JAW = 0, ART_ROUND = 1, ART_SHAPE = 2 };
  * dominance, so the neighbouring vowels shape the mouth. */
 #define WEAK_DOMINANCE 0.2f
 
+/* A phoneme's dominance is at its full magnitude over the middle half of
+ * the phoneme and falls from there, reaching zero `reach` beyond the
+ * phoneme's edge: as in Cohen & Massaro (1993), where dominance is measured
+ * from the segment's centre, each phoneme's target is reached best at its
+ * centre and neighbours share its edges. Silence keeps full dominance over
+ * its whole interval, so a pause pulls the mouth to rest. */
+#define PLATEAU_FRACTION 0.5
+
 static void init_segment(segment *g, double s, double e, int viseme, float jaw, int vowel, int weak,
                          const as_lipsync_params *p)
 {
     double k = p->coarticulation;
     g->s = s;
     g->e = e;
+    g->c = 0.5 * (s + e);
+    double half = 0.5 * (e - s);
+    g->plateau = viseme == AS_VISEME_SIL ? half : PLATEAU_FRACTION * half;
+    double inner = half - g->plateau; /* the falling part inside the phoneme */
     g->viseme = viseme;
     g->weak = weak;
     g->jaw = jaw;
@@ -90,17 +104,19 @@ static void init_segment(segment *g, double s, double e, int viseme, float jaw, 
         g->dom.shape *= WEAK_DOMINANCE;
     }
     double shape = viseme == AS_VISEME_SIL ? REACH_SHAPE_SIL_S : vowel ? REACH_SHAPE_VOWEL_S : REACH_SHAPE_CONS_S;
-    g->win_before[ART_JAW] = g->win_after[ART_JAW] = REACH_JAW_S * k;
-    g->win_before[ART_SHAPE] = g->win_after[ART_SHAPE] = shape * k;
+    double round_before = REACH_ROUND_S, round_after = REACH_ROUND_S;
     if (as_viseme_is_rounded(viseme) && !weak) {
-        double ahead = vowel || viseme == AS_VISEME_U || viseme == AS_VISEME_O ? p->anticipation_s
-                                                                                 : REACH_ROUND_CONS_BEFORE_S;
-        if (ahead < REACH_ROUND_S) ahead = REACH_ROUND_S;
-        g->win_before[ART_ROUND] = ahead * k;
-        g->win_after[ART_ROUND] = REACH_ROUND_AFTER_S * k;
-    } else {
-        g->win_before[ART_ROUND] = g->win_after[ART_ROUND] = REACH_ROUND_S * k;
+        round_before = vowel || viseme == AS_VISEME_U || viseme == AS_VISEME_O ? p->anticipation_s
+                                                                               : REACH_ROUND_CONS_BEFORE_S;
+        if (round_before < REACH_ROUND_S) round_before = REACH_ROUND_S;
+        round_after = REACH_ROUND_AFTER_S;
     }
+    g->win_before[ART_JAW] = inner + REACH_JAW_S * k;
+    g->win_after[ART_JAW] = inner + REACH_JAW_S * k;
+    g->win_before[ART_SHAPE] = inner + shape * k;
+    g->win_after[ART_SHAPE] = inner + shape * k;
+    g->win_before[ART_ROUND] = inner + round_before * k;
+    g->win_after[ART_ROUND] = inner + round_after * k;
 }
 
 /* Share of a phoneme's duration each part gets: the first part of a
@@ -156,7 +172,7 @@ static size_t build_segments(const as_lipsync_params *p, const as_phoneme_event 
 /* ---- dominance --------------------------------------------------------- */
 
 /* Dominance of a segment at time t for one articulator: its magnitude
- * inside the segment, falling outside it over the window with a raised
+ * over the plateau, falling outside it over the window with a raised
  * cosine, 0 beyond. Cohen & Massaro (1993) use alpha exp(-theta |tau|^c),
  * which never reaches 0; the compact raised cosine keeps the shape (flat
  * top, smooth fall, C1 everywhere) but lets a long enough silence be exactly
@@ -164,11 +180,11 @@ static size_t build_segments(const as_lipsync_params *p, const as_phoneme_event 
 static float dominance(const segment *g, int art, float alpha, double t)
 {
     double d, w;
-    if (t < g->s) {
-        d = g->s - t;
+    if (t < g->c - g->plateau) {
+        d = g->c - g->plateau - t;
         w = g->win_before[art];
-    } else if (t > g->e) {
-        d = t - g->e;
+    } else if (t > g->c + g->plateau) {
+        d = t - g->c - g->plateau;
         w = g->win_after[art];
     } else {
         return alpha;
@@ -325,6 +341,8 @@ as_result as_lipsync_from_phonemes(const as_lipsync_params *params, const as_pho
         float *w = out + i * AS_NUM_CHANNELS;
         memset(w, 0, AS_NUM_CHANNELS * sizeof(float));
         while (lo + 1 < n_seg && g[lo].e + reach < t) lo++;
+        /* (reach bounds every window beyond the segment's edge, since the
+         * falling part inside a segment ends at its edge) */
 
         /* 2. Three blends: sum of dominance x target over sum of dominance. */
         double sum_d[3] = {0, 0, 0};

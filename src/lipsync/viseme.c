@@ -122,9 +122,9 @@ static const as_viseme_dominance viseme_dominance[AS_NUM_VISEMES] = {
     [AS_VISEME_SS] = {1.2f, 0.30f, 1.0f},
     [AS_VISEME_NN] = {0.4f, 0.10f, 0.4f},
     [AS_VISEME_RR] = {0.5f, 0.80f, 0.6f},
-    [AS_VISEME_AA] = {1.0f, 0.60f, 1.0f},
-    [AS_VISEME_E] = {1.0f, 0.80f, 1.0f},
-    [AS_VISEME_I] = {1.0f, 1.00f, 1.0f},
+    [AS_VISEME_AA] = {1.0f, 1.20f, 1.0f},
+    [AS_VISEME_E] = {1.0f, 1.20f, 1.0f},
+    [AS_VISEME_I] = {1.0f, 1.50f, 1.0f},
     [AS_VISEME_O] = {1.0f, 1.50f, 1.0f},
     [AS_VISEME_U] = {1.0f, 1.50f, 1.0f},
 };
