@@ -254,11 +254,19 @@ static as_result parse_csv(as_anim *a, const char *data, size_t len, const char 
     size_t lead = livelink ? 2 : 1; /* Timecode,BlendShapeCount  or  time */
     if (columns <= lead) return as_fail(AS_ERR_PARSE, "%s: line 1: header has no channel columns", origin);
 
-    /* count data lines to size the frames */
-    size_t rows = 0, p2 = pos, ln;
+    /* count data lines to size the frames, checking each has every column
+     * first, so the allocation never exceeds what the text holds */
+    size_t rows = 0, p2 = pos, ln, line_no = 1;
     const char *line;
-    while (next_line(data, len, &p2, &line, &ln))
-        if (ln > 0) rows++;
+    while (next_line(data, len, &p2, &line, &ln)) {
+        line_no++;
+        if (ln == 0) continue;
+        size_t got = count_fields(line, ln);
+        if (got != columns)
+            return as_fail(AS_ERR_PARSE, "%s: line %zu: %zu fields, expected %zu as in the header", origin, line_no,
+                           got, columns);
+        rows++;
+    }
 
     /* column -> channel index (-1 = ignored: Live Link head and eye columns) */
     int *channel_of = as_malloc(columns * sizeof *channel_of);
@@ -309,16 +317,11 @@ static as_result parse_csv(as_anim *a, const char *data, size_t len, const char 
     }
 
     double t_first = 0.0, t_last = 0.0;
-    size_t i = 0, line_no = 1;
+    size_t i = 0;
+    line_no = 1;
     while (next_line(data, len, &pos, &line, &ln)) {
         line_no++;
         if (ln == 0) continue;
-        size_t got = count_fields(line, ln);
-        if (got != columns) {
-            r = as_fail(AS_ERR_PARSE, "%s: line %zu: %zu fields, expected %zu as in the header", origin, line_no, got,
-                        columns);
-            goto done;
-        }
         size_t fp = 0;
         for (size_t col = 0; col < columns; col++) {
             next_field(line, ln, &fp, &field, &fn);
@@ -444,15 +447,19 @@ static as_result parse_npy(as_anim *a, const unsigned char *data, size_t len, co
         r = as_fail(AS_ERR_PARSE, "%s: NPY header 'shape': expected two dimensions (frames, channels)", origin);
         goto done;
     }
-    r = alloc_anim(a, origin, frames, channels);
-    if (r != AS_OK) goto done;
+    /* the data must be there before anything is allocated for it */
     size_t item = wide ? 8 : 4;
     size_t body = len - hstart - hlen;
-    if (frames && channels > body / item / frames) {
-        r = as_fail(AS_ERR_PARSE, "%s: NPY data holds %zu bytes, shape (%zu, %zu) needs %zu", origin, body, frames,
-                    channels, frames * channels * item);
+    if (channels && frames > body / item / channels) {
+        if (frames <= SIZE_MAX / item / channels)
+            r = as_fail(AS_ERR_PARSE, "%s: NPY data holds %zu bytes, shape (%zu, %zu) needs %zu", origin, body, frames,
+                        channels, frames * channels * item);
+        else
+            r = as_fail(AS_ERR_PARSE, "%s: NPY shape (%zu, %zu) is too large", origin, frames, channels);
         goto done;
     }
+    r = alloc_anim(a, origin, frames, channels);
+    if (r != AS_OK) goto done;
     const unsigned char *p = data + hstart + hlen;
     for (size_t k = 0; k < frames * channels; k++, p += item) {
         uint64_t bits = 0;
