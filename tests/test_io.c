@@ -140,6 +140,20 @@ static void test_round_trips(void)
     CHECK(!file_exists("/tmp/never"));
 }
 
+static void test_segments_from_timeline(void)
+{
+    as_tagged_text tt;
+    CHECK(as_tags_parse("[기쁨:70] 고마워요! [sadness:40] 가요.", AS_TEXT_NUL_TERMINATED, NULL, &tt) == AS_OK);
+    CHECK(tt.num_segments == 2);
+    double starts[2] = {0.2, 1.1};
+    as_anim_segment segs[2];
+    CHECK(as_anim_segments_from_timeline(segs, tt.segments, starts, 2, 2.5) == AS_OK);
+    CHECK(segs[0].start_s == 0.0 && segs[0].end_s == 1.1 && segs[1].start_s == 1.1 && segs[1].end_s == 2.5);
+    CHECK(strcmp(segs[0].emotion, "기쁨") == 0 && strcmp(segs[1].emotion, "sadness") == 0);
+    CHECK(segs[0].intensity == tt.segments[0].intensity && fabsf(segs[1].intensity - 0.4f) < 1e-6f);
+    as_tagged_text_clear(&tt);
+}
+
 static void test_json_layout(void)
 {
     const char *dir = test_tmpdir();
@@ -424,6 +438,7 @@ int main(void)
 {
     make_frames();
     test_round_trips();
+    test_segments_from_timeline();
     test_json_layout();
     test_csv_layouts();
     test_npy_layout();

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include "core.h"
+#include "timeline.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,13 @@ typedef struct {
     char emotion[AS_ANIM_NAME_MAX];  /* emotion name as tagged ("joy", "기쁨") */
     float intensity;                 /* 0..1 */
 } as_anim_segment;
+
+/* The anim.json segments of a timeline: segment k runs from start_s[k] to
+ * start_s[k + 1] (the last to end_s); segment 0 starts at 0, as it is in
+ * force from the start. Names longer than AS_ANIM_NAME_MAX - 1 bytes are cut
+ * on a character boundary. out receives num_segments entries. */
+as_result as_anim_segments_from_timeline(as_anim_segment *out, const as_segment *segments, const double *start_s,
+                                         size_t num_segments, double end_s);
 
 /* What a document carries besides frames. Only the JSON format stores it;
  * the others ignore it. Any field may be NULL / 0. */

@@ -178,6 +178,28 @@ as_result as_io_commit(as_atomic_file *af)
     return as_atomic_commit(af);
 }
 
+as_result as_anim_segments_from_timeline(as_anim_segment *out, const as_segment *segments, const double *start_s,
+                                         size_t num_segments, double end_s)
+{
+    if (num_segments && (!out || !segments || !start_s))
+        return as_fail(AS_ERR_INVALID_ARG, "as_anim_segments_from_timeline: NULL argument");
+    for (size_t k = 0; k < num_segments; k++) {
+        as_anim_segment *o = &out[k];
+        memset(o, 0, sizeof *o);
+        o->start_s = k == 0 ? 0.0 : start_s[k];
+        o->end_s = k + 1 < num_segments ? start_s[k + 1] : end_s;
+        o->intensity = segments[k].intensity;
+        const char *nul = memchr(segments[k].name, 0, sizeof segments[k].name);
+        size_t n = nul ? (size_t)(nul - segments[k].name) : sizeof segments[k].name;
+        if (n >= sizeof o->emotion) {
+            n = sizeof o->emotion - 1;
+            while (n > 0 && ((unsigned char)segments[k].name[n] & 0xC0) == 0x80) n--;
+        }
+        memcpy(o->emotion, segments[k].name, n);
+    }
+    return AS_OK;
+}
+
 /* ---- the wrapper ------------------------------------------------------------- */
 
 struct as_writer {
