@@ -59,9 +59,10 @@ enum { ART_JAW = 0, ART_ROUND = 1, ART_SHAPE = 2 };
 
 /* Reach of each articulator's dominance beyond the segment, seconds, at
  * coarticulation 1. The jaw and the lips move within about 100 ms of a
- * segment boundary (jaw and lip movement durations of 80-150 ms: Gracco
- * 1988, JSHR 31; Löfqvist & Gracco 1997, JASA 102); vowels reach further
- * than consonants because their targets are held longer. Rounding of a
+ * segment boundary (lip and jaw opening and closing movements of about
+ * 80-150 ms: Gracco 1988, J. Neurosci. 8; Löfqvist & Gracco 1997, JSLHR 40);
+ * vowels reach further than consonants because their targets are held
+ * longer. Rounding of a
  * rounded segment reaches ahead by anticipation_s and lingers 150 ms. */
 #define REACH_JAW_S 0.10
 #define REACH_SHAPE_CONS_S 0.08
@@ -197,8 +198,8 @@ static float dominance(const segment *g, int art, float alpha, double t)
 
 /* Lips close over 70 ms before the acoustic closure and open over 50 ms
  * after the release: lip closing and opening movements of bilabial stops
- * last about 50-100 ms, opening faster than closing (Löfqvist & Gracco
- * 1997; Gracco 1988). */
+ * last about 50-100 ms, the opening faster (Löfqvist & Gracco 1997, "Lip and
+ * jaw kinematics in bilabial stop consonant production", JSLHR 40). */
 #define CLOSE_RAMP_S 0.07
 #define OPEN_RAMP_S 0.05
 /* Lip compression during a bilabial closure (mouthPress), and the lip roll
@@ -206,9 +207,11 @@ static float dominance(const segment *g, int art, float alpha, double t)
 #define CLOSURE_PRESS 0.65f
 #define CLOSURE_ROLL_LOWER 0.15f
 #define CLOSURE_ROLL_UPPER 0.10f
-/* The jaw rises during a closure, but in an open-vowel context it stays
- * partly open and the lips do the closing (Lindblom 1983; JALI: lips can
- * close with an open jaw): it keeps 40% of its blended opening. */
+/* The jaw rises during a closure, but next to open vowels it stays partly
+ * open and the lips do the rest of the closing (Löfqvist & Gracco 1997:
+ * jaw position at closure varies with the vowel context, the lips
+ * compensate; JALI treats lip closure as independent of the jaw): it keeps
+ * 40% of its blended opening. */
 #define CLOSURE_JAW_KEEP 0.4f
 
 /* Closure amount 0..1 at time t from bilabial segment g: 1 over the whole

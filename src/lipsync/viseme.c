@@ -105,7 +105,8 @@ as_result as_viseme_pose(int viseme, float out[AS_NUM_CHANNELS])
  * that leave it free barely pull on it. Lingual consonants (t d n l k g)
  * leave both lips and jaw nearly free (they coarticulate strongly with their
  * vowels); labials dominate the lips; sibilants dominate the jaw (they need
- * it high and stable: Mooshammer, Hoole & Geumann 2007); only the rounded
+ * it high and stable: Mooshammer, Hoole & Geumann 2007, "Jaw and order",
+ * Language and Speech 50); only the rounded
  * segments are specified for rounding, so the others are transparent to it
  * and a rounded vowel's rounding spreads back across them (Benguerel & Cowan
  * 1974). Silence holds the mouth at rest with unit dominance. */
