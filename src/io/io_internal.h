@@ -22,15 +22,12 @@ void as_io_format_double(char buf[AS_NUM_BUF], double x);
 int as_io_put_json_string(FILE *f, const char *s);
 
 /* Live Link Face: its 52 blendshape columns in recording order, as the ARKit
- * channel index of each, and the same names in its PascalCase spelling. */
+ * channel index of each (it spells the names in PascalCase: EyeBlinkLeft). */
 extern const int as_livelink_order[AS_NUM_CHANNELS];
-const char *as_livelink_name(int column);
 /* The 9 head and eye rotation columns after the blendshapes. */
 #define AS_LIVELINK_EXTRA 9
 extern const char *const as_livelink_extra[AS_LIVELINK_EXTRA];
 
-/* Opens the temporary file of an atomic write; AS_ERR_IO naming path. */
-as_result as_io_open(as_atomic_file *af, const char *path);
 /* Checks the stream for an earlier write error; on one, aborts the file
  * (removing it) and returns AS_ERR_IO naming its path. */
 as_result as_io_check(as_atomic_file *af);

@@ -10,6 +10,7 @@
  *             (as_livelink_order), head and eye rotations 0 (animasync
  *             drives no bones), timecode HH:MM:SS:FF.mmm at the fps
  *             (FF = frame within the second, mmm = sub-frame in thousandths). */
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 #include "io_internal.h"
@@ -50,7 +51,7 @@ static as_result csv_open_common(void **state, const char *path, const char *con
             }
         }
     }
-    as_result r = as_io_open(&w->af, path);
+    as_result r = as_atomic_open(&w->af, path);
     if (r != AS_OK) {
         as_free(w);
         return r;
@@ -58,7 +59,10 @@ static as_result csv_open_common(void **state, const char *path, const char *con
     FILE *f = w->af.f;
     if (livelink) {
         fputs("Timecode,BlendShapeCount", f);
-        for (int col = 0; col < AS_NUM_CHANNELS; col++) fprintf(f, ",%s", as_livelink_name(col));
+        for (int col = 0; col < AS_NUM_CHANNELS; col++) { /* PascalCase: eyeBlinkLeft -> EyeBlinkLeft */
+            const char *n = as_channel_name(as_livelink_order[col]);
+            fprintf(f, ",%c%s", toupper((unsigned char)n[0]), n + 1);
+        }
         for (int k = 0; k < AS_LIVELINK_EXTRA; k++) fprintf(f, ",%s", as_livelink_extra[k]);
     } else {
         fputs("time", f);

@@ -63,7 +63,7 @@ static as_result json_open(void **state, const char *path, const char *const *na
     if (r != AS_OK) return r;
     json_writer *w = as_calloc(1, sizeof *w);
     if (!w) return as_fail(AS_ERR_NOMEM, "%s: out of memory", path);
-    r = as_io_open(&w->af, path);
+    r = as_atomic_open(&w->af, path);
     if (r != AS_OK) {
         as_free(w);
         return r;

@@ -51,7 +51,7 @@ static as_result npy_open(void **state, const char *path, const char *const *nam
         return as_fail(AS_ERR_NOMEM, "%s: out of memory", path);
     }
     w->num_channels = num_channels;
-    as_result r = as_io_open(&w->af, path);
+    as_result r = as_atomic_open(&w->af, path);
     if (r == AS_OK) {
         put_header(w->af.f, 0, num_channels);
         r = as_io_check(&w->af);

@@ -124,29 +124,6 @@ const char *const as_livelink_extra[AS_LIVELINK_EXTRA] = {
     "HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
     "RightEyeYaw", "RightEyePitch", "RightEyeRoll"};
 
-const char *as_livelink_name(int column)
-{
-    /* Live Link spells the ARKit names in PascalCase: "eyeBlinkLeft" -> "EyeBlinkLeft" */
-    static char names[AS_NUM_CHANNELS][32];
-    static int ready = 0;
-    if (column < 0 || column >= AS_NUM_CHANNELS) return NULL;
-    if (!ready) { /* idempotent: racing threads write the same bytes */
-        for (int c = 0; c < AS_NUM_CHANNELS; c++) {
-            const char *arkit = as_channel_name(as_livelink_order[c]);
-            snprintf(names[c], sizeof names[c], "%s", arkit ? arkit : "?");
-            names[c][0] = (char)toupper((unsigned char)names[c][0]);
-        }
-        ready = 1;
-    }
-    return names[column];
-}
-
-as_result as_io_open(as_atomic_file *af, const char *path)
-{
-    /* as_atomic_open names the path and the reason */
-    return as_atomic_open(af, path);
-}
-
 as_result as_io_check(as_atomic_file *af)
 {
     if (!ferror(af->f)) return AS_OK;
