@@ -9,10 +9,14 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
+    {"say", "text with emotion tags -> speech.wav + 52-channel animation", cmd_say},
+    {"timeline", "text with emotion tags over a duration -> expression-only animation", cmd_timeline},
+    {"voices", "list the voices of espeak-ng and flite", cmd_voices},
     {"compile", "one face: emotion (+ level/intensity, VAD, strength) -> 52 ARKit weights", cmd_compile},
     {"emotions", "list the emotion classes, families, VAD anchors and lexicon", cmd_emotions},
     {"presets", "export the active preset bank", cmd_presets},
     {"check", "run the quality contract over the engine", cmd_check},
+    {"serve", "local HTTP server: browser player, preset editor and a JSON API", cmd_serve},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

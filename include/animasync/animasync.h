@@ -23,7 +23,13 @@
 #define ANIMASYNC_H
 
 #include "core.h"
+#include "engine.h"
 #include "expression.h"
+#include "io.h"
+#include "lipsync.h"
 #include "metrics.h"
+#include "motion.h"
+#include "timeline.h"
+#include "tts.h"
 
 #endif

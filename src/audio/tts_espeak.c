@@ -262,8 +262,11 @@ static as_result build_events(espeak_job *job, const char *text)
             if (p0 > n_cp) p0 = n_cp;
             if (p1 > n_cp) p1 = n_cp;
             size_t b0 = cp[p0], b1 = cp[p1];
-            if (cur >= 0 && b0 < cur_end && b0 >= b->words[cur].text_offset) {
-                /* inside the current word: same word */
+            if (cur >= 0 && ((b0 < cur_end && b0 >= b->words[cur].text_offset) || b1 <= b0 ||
+                             b0 < b->words[cur].text_offset)) {
+                /* inside the current word: same word. An empty word event, or
+                 * one pointing back before the current word (espeak-ng emits a
+                 * zero-length one at some clause ends), is not a new word. */
             } else {
                 double t = e->sample / rate;
                 r = as_tts_build_word(b, t, t, b0, b1 - b0);
