@@ -52,9 +52,11 @@ void as_set_allocator(const as_allocator *alloc);
 /* Frees memory the library handed to the caller (strings, buffers). */
 void as_free(void *ptr);
 
-/* Writes the shortest decimal text (6 to 9 significant digits) that reads
- * back as exactly the float x; the output formats use it so that written
- * weights round-trip bit for bit. */
+/* Writes the shortest decimal text (at most 9 significant digits, whole
+ * numbers as integers, '.' as decimal point whatever the locale) that reads
+ * back as exactly the float x, through strtof or strtod; the output formats
+ * use it so that written weights round-trip bit for bit. NaN and infinities
+ * are written as "0" (JSON has no such numbers). */
 void as_format_float(char *buf, size_t cap, float x);
 
 /* Library version, e.g. "0.1.0". */

@@ -60,6 +60,13 @@ typedef struct {
 as_result as_say(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
                  as_animation **out);
 
+/* The animation part alone, for speech that already exists: speech holds
+ * the audio, phoneme and word events of tagged_text's plain text (tags
+ * removed), from as_tts_synthesize or from your own TTS. The result's speech
+ * field is NULL (the caller keeps ownership of speech). */
+as_result as_animate_speech(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
+                            const as_speech *speech, as_animation **out);
+
 /* Expression only (no audio, no lip sync) over duration_s seconds: a tag's
  * time is proportional to its character position in the plain text. */
 as_result as_animate_text(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,

@@ -25,10 +25,20 @@ void as_format_float(char *buf, size_t cap, float x)
 {
     if (!buf || !cap) return;
     if (!isfinite(x)) { snprintf(buf, cap, "0"); return; } /* never emit NaN/inf into JSON */
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, cap, "%.*g", prec, (double)x);
-        if (strtof(buf, NULL) == x) return;
+    if (x == floorf(x) && fabsf(x) < 1e9f) { /* whole numbers as integers: "30", not "3e+01" */
+        snprintf(buf, cap, "%.0f", (double)x);
+        return;
     }
+    /* 9 significant digits always round-trip a float (IEEE 754 binary32);
+     * try fewer first for short files. The strtod check matches readers
+     * that parse doubles and narrow (cJSON). */
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, cap, "%.*g", prec, (double)x);
+        if (strtof(buf, NULL) == x && (float)strtod(buf, NULL) == x) break;
+    }
+    /* snprintf writes the locale's decimal point; files always use '.'. */
+    for (char *p = buf; *p; p++)
+        if (*p == ',') *p = '.';
 }
 
 const char *as_result_str(as_result r)

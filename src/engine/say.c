@@ -114,10 +114,10 @@ static as_result check_params(const as_say_params *p)
     return AS_OK;
 }
 
-as_result as_say(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
-                 as_animation **out)
+as_result as_animate_speech(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
+                            const as_speech *speech, as_animation **out)
 {
-    if (!out || !tagged_text) return as_fail(AS_ERR_INVALID_ARG, "as_say: NULL argument");
+    if (!out || !tagged_text || !speech) return as_fail(AS_ERR_INVALID_ARG, "as_animate_speech: NULL argument");
     *out = NULL;
     as_say_params p = params ? *params : as_say_default_params();
     as_result r = check_params(&p);
@@ -127,28 +127,25 @@ as_result as_say(const as_compiler *compiler, const as_say_params *params, const
         return as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
 
     as_tagged_text tt;
-    as_speech *sp = NULL;
     as_animation *a = NULL;
     double *start_s = NULL, *markers = NULL, *word_times = NULL;
     size_t *word_offsets = NULL;
     memset(&tt, 0, sizeof tt);
     r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
     if (r != AS_OK) goto done;
-    r = as_tts_synthesize(&p.tts, tt.text, &sp);
-    if (r != AS_OK) goto done;
 
     /* A tag's time is the time its next word is spoken. */
-    const double duration = as_speech_duration(sp);
+    const double duration = as_speech_duration(speech);
     start_s = as_calloc(tt.num_segments, sizeof *start_s);
-    word_offsets = as_calloc(sp->n_words + 1, sizeof *word_offsets);
-    word_times = as_calloc(sp->n_words + 1, sizeof *word_times);
-    markers = as_calloc(sp->n_words + tt.num_segments + 1, sizeof *markers);
+    word_offsets = as_calloc(speech->n_words + 1, sizeof *word_offsets);
+    word_times = as_calloc(speech->n_words + 1, sizeof *word_times);
+    markers = as_calloc(speech->n_words + 1, sizeof *markers);
     if (!start_s || !word_offsets || !word_times || !markers) { r = as_fail(AS_ERR_NOMEM, "out of memory"); goto done; }
-    for (size_t w = 0; w < sp->n_words; w++) {
-        word_offsets[w] = sp->words[w].text_offset;
-        word_times[w] = sp->words[w].start_s;
+    for (size_t w = 0; w < speech->n_words; w++) {
+        word_offsets[w] = speech->words[w].text_offset;
+        word_times[w] = speech->words[w].start_s;
     }
-    r = as_segments_align(tt.segments, tt.num_segments, word_offsets, word_times, sp->n_words, duration, start_s);
+    r = as_segments_align(tt.segments, tt.num_segments, word_offsets, word_times, speech->n_words, duration, start_s);
     if (r != AS_OK) goto done;
 
     a = animation_alloc(as_timeline_frame_count(duration, p.timeline.fps), p.timeline.fps, tt.num_segments);
@@ -158,22 +155,19 @@ as_result as_say(const as_compiler *compiler, const as_say_params *params, const
     /* Lip sync from the synthesizer's own phoneme times. */
     as_lipsync_params lp = p.lipsync;
     lp.fps = p.timeline.fps;
-    r = as_lipsync_from_phonemes(&lp, sp->phonemes, sp->n_phonemes, sp->samples, sp->n_samples, sp->rate_hz,
-                                 a->num_frames, a->lipsync);
+    r = as_lipsync_from_phonemes(&lp, speech->phonemes, speech->n_phonemes, speech->samples, speech->n_samples,
+                                 speech->rate_hz, a->num_frames, a->lipsync);
     if (r != AS_OK) goto done;
 
-    size_t n_markers = phrase_markers(sp, tt.text, p.phrase_pause_s, markers);
+    size_t n_markers = phrase_markers(speech, tt.text, p.phrase_pause_s, markers);
     r = animate(compiler, &p, &tt, start_s, a, markers, n_markers);
     if (r != AS_OK) goto done;
     a->text = tt.text;
     tt.text = NULL;
-    a->speech = sp;
-    sp = NULL;
     *out = a;
     a = NULL;
 done:
     as_animation_destroy(a);
-    as_speech_destroy(sp);
     as_tagged_text_clear(&tt);
     as_free(start_s);
     as_free(markers);
@@ -181,6 +175,30 @@ done:
     as_free(word_offsets);
     as_compiler_destroy(own);
     return r;
+}
+
+as_result as_say(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
+                 as_animation **out)
+{
+    if (!out || !tagged_text) return as_fail(AS_ERR_INVALID_ARG, "as_say: NULL argument");
+    *out = NULL;
+    as_say_params p = params ? *params : as_say_default_params();
+    as_result r = check_params(&p);
+    if (r != AS_OK) return r;
+    /* Parse once here for the text to speak; as_animate_speech parses again
+     * (microseconds) so that it stands alone for callers with their own TTS. */
+    as_tagged_text tt;
+    memset(&tt, 0, sizeof tt);
+    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
+    if (r != AS_OK) return r;
+    as_speech *sp = NULL;
+    r = as_tts_synthesize(&p.tts, tt.text, &sp);
+    as_tagged_text_clear(&tt);
+    if (r != AS_OK) return r;
+    r = as_animate_speech(compiler, &p, tagged_text, sp, out);
+    if (r != AS_OK) { as_speech_destroy(sp); return r; }
+    (*out)->speech = sp;
+    return AS_OK;
 }
 
 as_result as_animate_text(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,

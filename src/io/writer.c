@@ -61,18 +61,7 @@ static void dot_decimal(char *buf)
 
 void as_io_format_float(char buf[AS_NUM_BUF], float x)
 {
-    if (x == floorf(x) && fabsf(x) < 1e9f) { /* whole numbers as integers: "30", not "3e+01" */
-        snprintf(buf, AS_NUM_BUF, "%.0f", (double)x);
-        return;
-    }
-    /* 9 significant digits always round-trip a float (IEEE 754 binary32);
-     * try fewer first for short files. The strtod check matches readers
-     * that parse doubles and narrow (cJSON). */
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(buf, AS_NUM_BUF, "%.*g", prec, (double)x);
-        if (strtof(buf, NULL) == x && (float)strtod(buf, NULL) == x) break;
-    }
-    dot_decimal(buf);
+    as_format_float(buf, AS_NUM_BUF, x); /* core's shortest exact text; callers refuse non-finite first */
 }
 
 void as_io_format_double(char buf[AS_NUM_BUF], double x)
