@@ -489,6 +489,41 @@ static void test_contract(void)
     as_speech_destroy(sp);
 }
 
+/* Fault injection: the teacher's one allocation fails cleanly. */
+static int fail_next = 0;
+static void *f_malloc(size_t n, void *u)
+{
+    (void)u;
+    return fail_next ? NULL : malloc(n);
+}
+static void *f_realloc(void *p, size_t n, void *u)
+{
+    (void)u;
+    return fail_next ? NULL : realloc(p, n);
+}
+static void f_free(void *p, void *u)
+{
+    (void)u;
+    free(p);
+}
+
+static void test_fault_injection(void)
+{
+    step s[] = {{"", 0.3}, {"a", 0.2}, {"p", 0.1}, {"a", 0.2}, {"", 0.3}};
+    as_phoneme_event ph[5];
+    size_t n = make_phonemes(s, 5, 0.0, ph);
+    float out[30 * NC];
+    as_allocator a = {f_malloc, f_realloc, f_free, NULL};
+    as_set_allocator(&a);
+    fail_next = 1;
+    as_result r = as_lipsync_from_phonemes(NULL, ph, n, NULL, 0, 0, 30, out);
+    fail_next = 0;
+    as_result r2 = as_lipsync_from_phonemes(NULL, ph, n, NULL, 0, 0, 30, out);
+    as_set_allocator(NULL);
+    CHECK(r == AS_ERR_NOMEM);
+    CHECK(r2 == AS_OK);
+}
+
 int main(void)
 {
     test_table();
@@ -500,5 +535,6 @@ int main(void)
     test_rest_in_silence();
     test_alignment();
     test_contract();
+    test_fault_injection();
     return test_finish("test_lipsync");
 }

@@ -197,6 +197,15 @@ static void test_errors(void)
         p.volume = -1.0f;
         CHECK(as_tts_synthesize(&p, "hi", &sp) == AS_ERR_INVALID_ARG);
     }
+    /* Nothing speakable: punctuation or an emoji alone. */
+    for (int e = 0; e < 2; e++) {
+        p = as_tts_default_params();
+        p.engine = e ? AS_TTS_FLITE : AS_TTS_ESPEAK;
+        CHECK(as_tts_synthesize(&p, "...", &sp) == AS_ERR_INVALID_ARG);
+        CHECK(strstr(as_last_error(), "nothing speakable") != NULL);
+        /* (espeak-ng en-us reads an emoji's name: "grinning face") */
+        if (e) CHECK(as_tts_synthesize(&p, "\xF0\x9F\x98\x80", &sp) == AS_ERR_INVALID_ARG);
+    }
     p = as_tts_default_params();
     p.engine = (as_tts_engine)7;
     CHECK(as_tts_synthesize(&p, "hi", &sp) == AS_ERR_INVALID_ARG);
@@ -426,6 +435,57 @@ static void test_wav(void)
     CHECK(test_run(cmd, NULL, 0) == 0);
 }
 
+/* Fault injection: fail the n-th allocation (malloc or realloc) of a call;
+ * every such failure must return AS_ERR_NOMEM and leak nothing (the
+ * sanitizer build checks the leaks). */
+static int alloc_count = 0, alloc_fail_at = -1;
+static void *f_malloc(size_t n, void *u)
+{
+    (void)u;
+    return ++alloc_count == alloc_fail_at ? NULL : malloc(n);
+}
+static void *f_realloc(void *p, size_t n, void *u)
+{
+    (void)u;
+    return ++alloc_count == alloc_fail_at ? NULL : realloc(p, n);
+}
+static void f_free(void *p, void *u)
+{
+    (void)u;
+    free(p);
+}
+
+static void test_fault_injection(void)
+{
+    as_allocator a = {f_malloc, f_realloc, f_free, NULL};
+    as_set_allocator(&a);
+    int n_ok = 0, n_nomem = 0, other = 0;
+    for (int engine = 0; engine < 2; engine++)
+        for (int k = 1; k < 40; k++) {
+            alloc_count = 0;
+            alloc_fail_at = k;
+            as_tts_params p = as_tts_default_params();
+            p.engine = engine ? AS_TTS_FLITE : AS_TTS_ESPEAK;
+            p.voice = engine ? "kal" : "en-us";
+            as_speech *sp = NULL;
+            as_result r = as_tts_synthesize(&p, "Fail gracefully.", &sp);
+            if (r == AS_OK) n_ok++;
+            else if (r == AS_ERR_NOMEM && sp == NULL) n_nomem++;
+            else other++;
+            as_speech_destroy(sp);
+            as_tts_voice_info *v = NULL;
+            size_t nv = 0;
+            alloc_count = 0;
+            r = as_tts_list_voices(&v, &nv);
+            if (r != AS_OK && !(r == AS_ERR_NOMEM && v == NULL)) other++;
+            as_free(v);
+        }
+    alloc_fail_at = -1;
+    as_set_allocator(NULL);
+    CHECKF(other == 0, "%d failures were not AS_ERR_NOMEM", other);
+    CHECKF(n_nomem >= 4 && n_ok >= 4, "%d NOMEM, %d OK", n_nomem, n_ok);
+}
+
 int main(void)
 {
     test_english();
@@ -437,5 +497,6 @@ int main(void)
     test_threads();
     test_voices();
     test_wav();
+    test_fault_injection();
     return test_finish("test_tts");
 }

@@ -19,10 +19,11 @@
  *     as_wav_write("hello.wav", sp->samples, sp->n_samples, sp->rate_hz);
  *     as_speech_destroy(sp);
  *
- * Thread safety: espeak-ng is one global synthesizer, and flite voices share
- * reference-counted state, so each engine is guarded by its own global mutex:
- * as_tts_synthesize may be called from many threads, but synthesis with the
- * same engine runs one call at a time. */
+ * Thread safety and determinism: every synthesis runs in a child process
+ * forked for it from a process in which the engines were only initialized,
+ * so the same input gives bit-identical speech (neither engine does so on
+ * its own within one process) and as_tts_synthesize may be called from many
+ * threads at once. */
 #ifndef ANIMASYNC_TTS_H
 #define ANIMASYNC_TTS_H
 
@@ -109,9 +110,14 @@ as_tts_params as_tts_default_params(void);
 
 /* Synthesizes UTF-8 text. On success *out holds the speech (free it with
  * as_speech_destroy). Errors: AS_ERR_INVALID_ARG for NULL pointers, empty or
- * all-whitespace text, or parameters out of range; AS_ERR_UNKNOWN for a voice
- * the engine does not have (the message names it); AS_ERR_BACKEND when the
- * engine fails or speaks nothing; AS_ERR_NOMEM. */
+ * all-whitespace text, text with nothing speakable ("...", an emoji alone),
+ * or parameters out of range; AS_ERR_UNKNOWN for a voice the engine does not
+ * have (the message names it); AS_ERR_BACKEND when the engine fails;
+ * AS_ERR_NOMEM.
+ *
+ * Each call synthesizes in a child process forked for it (see docs/LIPSYNC.md,
+ * "Determinism and threads"): the same text and parameters give bit-identical
+ * speech, and calls from several threads run in parallel. */
 as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_speech **out);
 
 /* One voice of one engine. */

@@ -351,9 +351,10 @@ as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_sp
     }
     tidy_events(&b);
     if (b.n_phonemes == 0 || b.n_samples == 0 || b.rate_hz <= 0) {
+        /* Punctuation or symbols alone ("...", an emoji): nothing to say. */
         as_tts_build_free(&b);
-        return as_fail(AS_ERR_BACKEND, "as_tts_synthesize: %s spoke nothing for \"%.40s\"",
-                       as_tts_engine_name(p->engine), utf8_text);
+        return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: nothing speakable in \"%.40s\" (%s)", utf8_text,
+                       as_tts_engine_name(p->engine));
     }
 
     /* Guaranteed silence: prepend zeros until the first phoneme starts at

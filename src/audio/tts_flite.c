@@ -103,8 +103,11 @@ static cst_item *token_of_segment(cst_item *seg)
 static as_result read_utterance(cst_utterance *u, const char *text, as_tts_build *b)
 {
     cst_wave *w = utt_wave(u);
-    if (!w || w->num_samples <= 0 || w->sample_rate <= 0)
-        return as_fail(AS_ERR_BACKEND, "flite: synthesis produced no audio");
+    if (!w || w->sample_rate <= 0) return as_fail(AS_ERR_BACKEND, "flite: synthesis produced no wave");
+    if (w->num_samples <= 0) { /* nothing speakable: tts.c reports it */
+        b->rate_hz = w->sample_rate;
+        return AS_OK;
+    }
     int ch = w->num_channels > 0 ? w->num_channels : 1;
     b->rate_hz = w->sample_rate;
     if (ch == 1) {
