@@ -286,7 +286,14 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
     /* Prepare the engine here (once), then fork while holding the lock, so
      * the child never sees another thread's half-done registration. */
     pthread_mutex_lock(&as_tts_lock);
-    as_result r = p->engine == AS_TTS_FLITE ? as_tts_flite_prepare(voice) : as_tts_espeak_prepare();
+    char resolved[256];
+    as_result r;
+    if (p->engine == AS_TTS_FLITE) {
+        r = as_tts_flite_prepare(voice);
+        snprintf(resolved, sizeof resolved, "%s", voice);
+    } else {
+        r = as_tts_espeak_prepare(voice, resolved, sizeof resolved);
+    }
     pid_t pid = -1;
     int fork_errno = 0;
     if (r == AS_OK) {
@@ -294,7 +301,7 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
         fork_errno = errno;
         if (pid == 0) {
             close(fds[0]);
-            child_main(fds[1], p, voice, text); /* never returns */
+            child_main(fds[1], p, resolved, text); /* never returns */
         }
     }
     pthread_mutex_unlock(&as_tts_lock);

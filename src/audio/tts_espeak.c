@@ -99,14 +99,6 @@ static void espeak_init_once(void)
     }
 }
 
-as_result as_tts_espeak_prepare(void)
-{
-    pthread_once(&espeak_once, espeak_init_once);
-    if (espeak_rate_hz <= 0)
-        return as_fail(AS_ERR_BACKEND, "espeak-ng: initialization failed (is espeak-ng-data installed?)");
-    return AS_OK;
-}
-
 /* ---- voice names -------------------------------------------------------- */
 
 /* The part of an identifier after its last '/' ("gmw/en-US" -> "en-US"). */
@@ -134,10 +126,8 @@ static int language_priority(const char *langs, const char *lang)
  * espeak-ng identifier, copied into id. Match order: voice name, identifier,
  * identifier's last part, then a language the voice speaks (lowest priority
  * number wins, as espeak-ng's own command line does with -v). */
-static int find_voice(const char *base, char *id, size_t id_size)
+static const espeak_VOICE *find_voice_in(const espeak_VOICE **vs, const char *base)
 {
-    const espeak_VOICE **vs = espeak_ListVoices(NULL);
-    if (!vs) return 0;
     const espeak_VOICE *best = NULL;
     int best_rank = 1 << 30;
     for (size_t i = 0; vs[i]; i++) {
@@ -156,6 +146,13 @@ static int find_voice(const char *base, char *id, size_t id_size)
             best = v;
         }
     }
+    return best;
+}
+
+static int find_voice(const char *base, char *id, size_t id_size)
+{
+    const espeak_VOICE **vs = espeak_ListVoices(NULL);
+    const espeak_VOICE *best = vs ? find_voice_in(vs, base) : NULL;
     if (!best || !best->identifier || strlen(best->identifier) + 1 > id_size) return 0;
     strcpy(id, best->identifier);
     return 1;
@@ -183,10 +180,11 @@ static int find_variant(const char *variant, char *out, size_t out_size)
     return 0;
 }
 
-/* Selects the voice "base[+variant]". */
-static as_result select_voice(const char *voice)
+/* Resolves "base[+variant]" to what espeak_SetVoiceByName loads
+ * ("gmw/en-US+f3"). */
+static as_result resolve_voice(const char *voice, char *full, size_t full_size)
 {
-    char base[128], variant[64] = "", id[160], var_file[64] = "", full[240];
+    char base[128], variant[64] = "", id[160], var_file[64] = "";
     const char *plus = strchr(voice, '+');
     size_t base_len = plus ? (size_t)(plus - voice) : strlen(voice);
     if (base_len == 0 || base_len >= sizeof base || (plus && strlen(plus + 1) >= sizeof variant))
@@ -199,10 +197,46 @@ static as_result select_voice(const char *voice)
         return as_fail(AS_ERR_UNKNOWN, "espeak-ng: unknown voice \"%s\" (see `animasync voices`)", base);
     if (variant[0] && !find_variant(variant, var_file, sizeof var_file))
         return as_fail(AS_ERR_UNKNOWN, "espeak-ng: unknown voice variant \"%s\" in \"%s\"", variant, voice);
-    if (var_file[0]) snprintf(full, sizeof full, "%s+%s", id, var_file);
-    else snprintf(full, sizeof full, "%s", id);
-    if (espeak_SetVoiceByName(full) != EE_OK)
-        return as_fail(AS_ERR_BACKEND, "espeak-ng: could not load voice \"%s\" (%s)", voice, full);
+    int n = var_file[0] ? snprintf(full, full_size, "%s+%s", id, var_file) : snprintf(full, full_size, "%s", id);
+    if (n < 0 || (size_t)n >= full_size)
+        return as_fail(AS_ERR_UNKNOWN, "espeak-ng: voice name too long: \"%s\"", voice);
+    return AS_OK;
+}
+
+/* Resolved voices, most recent first: listing espeak-ng's voices reads every
+ * voice file (about 1.6 ms), so each name is resolved once. Guarded by
+ * as_tts_lock. */
+#define VOICE_CACHE 16
+static struct {
+    char voice[128];
+    char full[240];
+} voice_cache[VOICE_CACHE];
+static size_t voice_cache_n = 0;
+
+as_result as_tts_espeak_prepare(const char *voice, char *resolved, size_t resolved_size)
+{
+    pthread_once(&espeak_once, espeak_init_once);
+    if (espeak_rate_hz <= 0)
+        return as_fail(AS_ERR_BACKEND, "espeak-ng: initialization failed (is espeak-ng-data installed?)");
+    if (!voice) return AS_OK;
+    for (size_t i = 0; i < voice_cache_n; i++)
+        if (strcmp(voice_cache[i].voice, voice) == 0) {
+            if (strlen(voice_cache[i].full) + 1 > resolved_size) break;
+            strcpy(resolved, voice_cache[i].full);
+            return AS_OK;
+        }
+    char full[240];
+    as_result r = resolve_voice(voice, full, sizeof full);
+    if (r != AS_OK) return r;
+    if (strlen(full) + 1 > resolved_size) return as_fail(AS_ERR_UNKNOWN, "espeak-ng: voice name too long");
+    strcpy(resolved, full);
+    if (strlen(voice) < sizeof voice_cache[0].voice) {
+        size_t n = voice_cache_n < VOICE_CACHE ? voice_cache_n + 1 : VOICE_CACHE;
+        memmove(&voice_cache[1], &voice_cache[0], (n - 1) * sizeof voice_cache[0]);
+        strcpy(voice_cache[0].voice, voice);
+        strcpy(voice_cache[0].full, full);
+        voice_cache_n = n;
+    }
     return AS_OK;
 }
 
@@ -342,10 +376,11 @@ static as_result build_events(espeak_job *job, const char *text)
 as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
                                    as_tts_build *b)
 {
-    as_result r = as_tts_espeak_prepare();
+    as_result r = as_tts_espeak_prepare(NULL, NULL, 0);
     if (r != AS_OK) return r;
-    r = select_voice(voice);
-    if (r != AS_OK) return r;
+    /* voice is already resolved (as_tts_espeak_prepare, in the parent) */
+    if (espeak_SetVoiceByName(voice) != EE_OK)
+        return as_fail(AS_ERR_BACKEND, "espeak-ng: could not load voice \"%s\"", voice);
     /* espeakRATE is in words per minute, 80..450, normal 175 (speak_lib.h);
      * espeakPITCH is 0..100, normal 50. */
     int wpm = (int)(175.0f * p->rate + 0.5f);
@@ -375,33 +410,20 @@ as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, co
 
 as_result as_tts_espeak_list(as_tts_voice_list *l)
 {
-    as_result r = as_tts_espeak_prepare();
+    as_result r = as_tts_espeak_prepare(NULL, NULL, 0);
     if (r != AS_OK) return r;
-    enum { MAX_LISTED = 512 };
-    static char ids[MAX_LISTED][96], langs[MAX_LISTED][48], names[MAX_LISTED][96];
-    static int genders[MAX_LISTED];
-    size_t n_ids = 0;
-    pthread_mutex_lock(&as_tts_lock); /* also guards the static copies */
+    pthread_mutex_lock(&as_tts_lock);
     const espeak_VOICE **vs = espeak_ListVoices(NULL);
-    for (size_t i = 0; vs && vs[i]; i++) {
+    for (size_t i = 0; vs && vs[i] && r == AS_OK; i++) {
         const espeak_VOICE *v = vs[i];
-        /* The first language (after its priority byte) names the voice best:
-         * it is what `espeak-ng -v` takes ("en-us", "ko"). */
-        const char *lang = v->languages && v->languages[0] ? v->languages + 1 : "";
         if (!v->identifier) continue;
-        snprintf(ids[n_ids], sizeof ids[n_ids], "%s", v->identifier);
-        snprintf(langs[n_ids], sizeof langs[n_ids], "%s", lang);
-        snprintf(names[n_ids], sizeof names[n_ids], "%s", v->name ? v->name : "");
-        genders[n_ids] = v->gender == 1 ? 1 : v->gender == 2 ? 2 : 0;
-        if (++n_ids == MAX_LISTED) break;
-    }
-    /* The name to pass back is the language when it selects this very voice
-     * (the usual case: "en-us", "ko"), else the identifier. find_voice lists
-     * voices again, which invalidates vs: hence the copies above. */
-    for (size_t i = 0; i < n_ids && r == AS_OK; i++) {
-        char id[160];
-        int by_lang = langs[i][0] && find_voice(langs[i], id, sizeof id) && strcmp(id, ids[i]) == 0;
-        r = as_tts_voice_list_add(l, AS_TTS_ESPEAK, by_lang ? langs[i] : ids[i], langs[i], names[i], genders[i]);
+        /* The name to pass back is the voice's first language when that
+         * selects this very voice (the usual case: "en-us", "ko"), else its
+         * identifier. */
+        const char *lang = v->languages && v->languages[0] ? v->languages + 1 : "";
+        int by_lang = lang[0] && find_voice_in(vs, lang) == v;
+        r = as_tts_voice_list_add(l, AS_TTS_ESPEAK, by_lang ? lang : v->identifier, lang, v->name ? v->name : "",
+                                  v->gender == 1 ? 1 : v->gender == 2 ? 2 : 0);
     }
     pthread_mutex_unlock(&as_tts_lock);
     return r;

@@ -34,16 +34,17 @@ void as_tts_build_free(as_tts_build *b);
 extern pthread_mutex_t as_tts_lock;
 
 /* Parent side, called with as_tts_lock held before forking: initialize the
- * engine once, and (flite) register the voice, so every child starts from
- * the same pristine engine state. AS_ERR_UNKNOWN for an unknown flite voice,
- * AS_ERR_BACKEND when the engine cannot start. */
-as_result as_tts_espeak_prepare(void);
+ * engine once, resolve (espeak-ng: into resolved, what the child loads) or
+ * register (flite) the voice, so every child starts from the same pristine
+ * engine state. voice NULL: initialize only. AS_ERR_UNKNOWN for an unknown
+ * voice, AS_ERR_BACKEND when the engine cannot start. */
+as_result as_tts_espeak_prepare(const char *voice, char *resolved, size_t resolved_size);
 as_result as_tts_flite_prepare(const char *voice);
 
 /* The engines, run inside the synthesis child process (tts.c) and never in
- * the library's own process: each takes validated parameters (voice never
- * NULL, rate and pitch in range) and non-empty text, and fills b. They take
- * no lock: the child is single-threaded. */
+ * the library's own process: each takes validated parameters (rate and pitch
+ * in range; voice as resolved by the prepare function) and non-empty text,
+ * and fills b. They take no lock: the child is single-threaded. */
 as_result as_tts_espeak_synthesize(const as_tts_params *p, const char *voice, const char *text,
                                    as_tts_build *b);
 as_result as_tts_flite_synthesize(const as_tts_params *p, const char *voice, const char *text,
