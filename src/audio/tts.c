@@ -217,8 +217,16 @@ static int read_all(int fd, void *buf, size_t n)
 
 /* Runs in the child: synthesize, send, exit without running atexit
  * handlers or flushing the parent's stdio buffers (_exit). */
-static void child_main(int fd, const as_tts_params *p, const char *voice, const char *text)
+static void child_main(int fd, int capture_fd, const as_tts_params *p, const char *voice, const char *text)
 {
+    /* The library never prints: what the engines write to stdout or stderr
+     * ("Full dictionary is not installed for 'be'", flite's warnings) goes
+     * to the capture file the parent logs from. */
+    int sink = capture_fd >= 0 ? capture_fd : open("/dev/null", O_WRONLY);
+    if (sink >= 0) {
+        dup2(sink, STDOUT_FILENO);
+        dup2(sink, STDERR_FILENO);
+    }
     /* The application's allocator and log callback belong to the parent. */
     as_set_allocator(NULL);
     as_log_set(NULL, NULL);
@@ -276,12 +284,31 @@ static as_result read_child(int fd, as_tts_build *b)
     return AS_OK;
 }
 
+/* The last part of what the child printed, trimmed, into out ("" if
+ * nothing). */
+static void read_capture(FILE *cap, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!cap || fseek(cap, 0, SEEK_END) != 0) return;
+    long len = ftell(cap);
+    if (len <= 0) return;
+    long from = len > (long)size - 1 ? len - ((long)size - 1) : 0;
+    if (fseek(cap, from, SEEK_SET) != 0) return;
+    size_t got = fread(out, 1, size - 1, cap);
+    out[got] = 0;
+    while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r' || out[got - 1] == ' ')) out[--got] = 0;
+    for (size_t i = 0; i < got; i++)
+        if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+}
+
 static as_result synthesize_in_child(const as_tts_params *p, const char *voice, const char *text, as_tts_build *b)
 {
     int fds[2];
     if (pipe(fds) != 0) return as_fail(AS_ERR_BACKEND, "tts: pipe: %s", strerror(errno));
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    /* An unlinked temporary file catches the child's stdout and stderr. */
+    FILE *cap = tmpfile();
 
     /* Prepare the engine here (once), then fork while holding the lock, so
      * the child never sees another thread's half-done registration. */
@@ -301,13 +328,14 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
         fork_errno = errno;
         if (pid == 0) {
             close(fds[0]);
-            child_main(fds[1], p, resolved, text); /* never returns */
+            child_main(fds[1], cap ? fileno(cap) : -1, p, resolved, text); /* never returns */
         }
     }
     pthread_mutex_unlock(&as_tts_lock);
     close(fds[1]);
     if (r != AS_OK || pid < 0) {
         close(fds[0]);
+        if (cap) fclose(cap);
         return r != AS_OK ? r : as_fail(AS_ERR_BACKEND, "tts: fork: %s", strerror(fork_errno));
     }
     r = read_child(fds[0], b);
@@ -319,11 +347,21 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
     } while (w < 0 && errno == EINTR);
     /* ECHILD: the application reaps children itself (SIGCHLD ignored); the
      * result read in full is then all there is to know. */
+    char said[400];
+    read_capture(cap, said, sizeof said);
+    if (cap) fclose(cap);
+    if (said[0]) as_log(AS_LOG_WARN, "tts: %s said: %s", as_tts_engine_name(p->engine), said);
     if (r == AS_OK && w == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         if (WIFSIGNALED(status))
-            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process died of signal %d", WTERMSIG(status));
+            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process died of signal %d%s%s", WTERMSIG(status),
+                        said[0] ? "; it said: " : "", said);
         else
-            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process failed (status %d)", WEXITSTATUS(status));
+            r = as_fail(AS_ERR_BACKEND, "tts: the synthesis process failed (status %d)%s%s", WEXITSTATUS(status),
+                        said[0] ? "; it said: " : "", said);
+    } else if (r == AS_ERR_BACKEND && said[0]) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", as_last_error());
+        r = as_fail(r, "%s; it said: %s", msg, said);
     }
     return r;
 }
