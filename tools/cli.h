@@ -35,6 +35,7 @@ int cmd_check(int argc, char **argv);
 int cmd_say(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_voices(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Options shared by say and timeline (tools/say_options.c). */
 struct as_say_params_s;
