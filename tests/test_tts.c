@@ -147,6 +147,54 @@ static void test_offsets_tricky(void)
     }
 }
 
+/* espeak-ng's word positions drift after punctuation and repeat inside
+ * multi-word dictionary units ("for a"); the words still come out as the
+ * words of the text, also over a long text. */
+static void test_offsets_drift(void)
+{
+    const char *text = "It keeps going for a while, Bob's friend said (really) - 3.5 km!";
+    static const char *const words[] = {"It", "keeps", "going", "for", "a", "while", "Bob's", "friend",
+                                        "said", "really", "3.5", "km"};
+    for (int e = 0; e < 2; e++) {
+        as_speech *sp = say(e ? AS_TTS_FLITE : AS_TTS_ESPEAK, e ? "kal" : "en-us", text);
+        if (!sp) continue;
+        check_events(sp, text, e ? "flite drift" : "espeak drift");
+        check_words(sp, text, words, 12, e ? "flite drift" : "espeak drift");
+        /* "while" is spoken after "for" (its own phonemes, its own time). */
+        if (sp->n_words == 12) CHECK(sp->words[5].end_s > sp->words[5].start_s + 0.1);
+        as_speech_destroy(sp);
+    }
+    char long_text[4096] = "";
+    size_t n_expect = 0;
+    for (int i = 0; i < 30; i++) {
+        char sentence[96];
+        snprintf(sentence, sizeof sentence, "%sSentence %d keeps going for a while.", i ? " " : "", i + 7);
+        strcat(long_text, sentence);
+        n_expect += 7;
+    }
+    for (int e = 0; e < 2; e++) {
+        as_speech *sp = say(e ? AS_TTS_FLITE : AS_TTS_ESPEAK, e ? "kal" : "en-us", long_text);
+        if (!sp) continue;
+        check_events(sp, long_text, e ? "flite long" : "espeak long");
+        CHECKF(sp->n_words == n_expect, "%s: %zu words, expected %zu", e ? "flite" : "espeak", sp->n_words, n_expect);
+        /* The last word is "while" and ends near the end of the speech. */
+        const as_word_event *w = &sp->words[sp->n_words - 1];
+        CHECK(w->text_len == 5 && memcmp(long_text + w->text_offset, "while", 5) == 0);
+        CHECK(as_speech_duration(sp) - w->end_s < 0.6);
+        as_speech_destroy(sp);
+    }
+    /* Text without spaces keeps espeak-ng's own words (one per character
+     * in Mandarin). */
+    const char *zh = "你好世界。";
+    as_speech *sp = say(AS_TTS_ESPEAK, "cmn", zh);
+    if (sp) {
+        static const char *const zw[] = {"你", "好", "世", "界"};
+        check_events(sp, zh, "cmn");
+        check_words(sp, zh, zw, 4, "cmn");
+        as_speech_destroy(sp);
+    }
+}
+
 static void test_korean(void)
 {
     const char *text = "안녕하세요. 반갑습니다, 감사합니다!";
@@ -519,6 +567,7 @@ int main(void)
 {
     test_english();
     test_offsets_tricky();
+    test_offsets_drift();
     test_korean();
     test_errors();
     test_params();

@@ -124,6 +124,113 @@ void as_tts_build_free(as_tts_build *b)
     memset(b, 0, sizeof *b);
 }
 
+/* ---- the words of the text ------------------------------------------- */
+
+static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_ascii_punct(unsigned char c) { return c < 0x80 && c > ' ' && !((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')); }
+
+as_result as_tts_tokenize(const char *text, as_tts_token **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t len = strlen(text), count = 0, cap = 16;
+    as_tts_token *t = as_malloc(cap * sizeof *t);
+    if (!t) return as_fail(AS_ERR_NOMEM, "tts: out of memory");
+    for (size_t i = 0; i < len;) {
+        while (i < len && is_space((unsigned char)text[i])) i++;
+        size_t a = i;
+        while (i < len && !is_space((unsigned char)text[i])) i++;
+        size_t e = i;
+        while (a < e && is_ascii_punct((unsigned char)text[a])) a++;
+        while (e > a && is_ascii_punct((unsigned char)text[e - 1])) e--;
+        if (e <= a) continue;
+        if (count == cap) {
+            as_tts_token *nt = as_realloc(t, 2 * cap * sizeof *t);
+            if (!nt) {
+                as_free(t);
+                return as_fail(AS_ERR_NOMEM, "tts: out of memory");
+            }
+            t = nt;
+            cap *= 2;
+        }
+        t[count].start = a;
+        t[count].end = e;
+        count++;
+    }
+    *out = t;
+    *n = count;
+    return AS_OK;
+}
+
+as_result as_tts_complete_words(as_tts_build *b, const char *text)
+{
+    as_tts_token *tok = NULL;
+    size_t n_tok = 0;
+    as_result r = as_tts_tokenize(text, &tok, &n_tok);
+    if (r != AS_OK) return r;
+    size_t nw = b->n_words, cap = nw + n_tok + 1;
+    int *has_ph = as_calloc(nw + 1, sizeof *has_ph);
+    int *new_index = as_malloc((nw + 1) * sizeof *new_index);
+    unsigned char *covered = as_calloc(n_tok + 1, 1);
+    as_word_event *words = as_malloc(cap * sizeof *words);
+    if (!has_ph || !new_index || !covered || !words) {
+        r = as_fail(AS_ERR_NOMEM, "tts: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < b->n_phonemes; i++)
+        if (b->phonemes[i].word >= 0 && (size_t)b->phonemes[i].word < nw) has_ph[b->phonemes[i].word] = 1;
+    /* Which engine words stay, and which text words they cover. */
+    for (size_t w = 0; w < nw; w++) {
+        size_t a = b->words[w].text_offset, e = a + b->words[w].text_len;
+        int overlaps = 0;
+        for (size_t t = 0; t < n_tok; t++)
+            if (tok[t].start < e && tok[t].end > a) overlaps = 1;
+        new_index[w] = overlaps || has_ph[w] ? 0 : -1;
+        if (new_index[w] == 0)
+            for (size_t t = 0; t < n_tok; t++)
+                if (tok[t].start < e && tok[t].end > a) covered[t] = 1;
+    }
+    /* Merge the kept engine words and the uncovered text words by offset. */
+    size_t k = 0, w = 0, t = 0;
+    while (w < nw || t < n_tok) {
+        while (w < nw && new_index[w] < 0) w++;
+        while (t < n_tok && covered[t]) t++;
+        if (w >= nw && t >= n_tok) break;
+        if (t < n_tok && (w >= nw || tok[t].start < b->words[w].text_offset)) {
+            /* A text word the engine did not name: it is spoken where the
+             * word before it ends (or where speech starts). */
+            double at = k > 0 ? words[k - 1].end_s
+                              : (w < nw ? b->words[w].start_s : (b->n_phonemes ? b->phonemes[0].start_s : 0.0));
+            words[k].start_s = words[k].end_s = at;
+            words[k].text_offset = tok[t].start;
+            words[k].text_len = tok[t].end - tok[t].start;
+            k++;
+            t++;
+        } else {
+            words[k] = b->words[w];
+            new_index[w] = (int)k;
+            k++;
+            w++;
+        }
+    }
+    for (size_t i = 0; i < b->n_phonemes; i++) {
+        int old = b->phonemes[i].word;
+        b->phonemes[i].word = old >= 0 && (size_t)old < nw ? new_index[old] : -1;
+    }
+    as_free(b->words);
+    b->words = words;
+    b->n_words = k;
+    b->cap_words = cap;
+    words = NULL;
+done:
+    as_free(tok);
+    as_free(has_ph);
+    as_free(new_index);
+    as_free(covered);
+    as_free(words);
+    return r;
+}
+
 /* ---- speech ---------------------------------------------------------- */
 
 double as_speech_duration(const as_speech *sp)
@@ -390,6 +497,11 @@ as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_sp
     default: return as_fail(AS_ERR_INVALID_ARG, "as_tts_synthesize: unknown engine %d", (int)p->engine);
     }
     as_result r = synthesize_in_child(p, voice, utf8_text, &b);
+    if (r != AS_OK) {
+        as_tts_build_free(&b);
+        return r;
+    }
+    r = as_tts_complete_words(&b, utf8_text);
     if (r != AS_OK) {
         as_tts_build_free(&b);
         return r;

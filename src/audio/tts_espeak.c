@@ -276,40 +276,118 @@ static as_result build_events(espeak_job *job, const char *text)
     size_t *cp = code_point_offsets(text, &n_cp);
     if (!cp) return as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
 
-    /* Words, in the order espeak-ng spoke them. Word events that fall inside
-     * the previous word's text (a number spoken as several words: "123" ->
-     * "one hundred twenty three") merge into it, so a word is a word of the
-     * text. word_of[i] is the merged word each raw event belongs to. */
-    int *word_of = as_malloc((job->n_ev + 1) * sizeof *word_of);
-    if (!word_of) {
+    /* Words. espeak-ng's word events name the first word of each spoken
+     * unit, but not exactly: a unit it speaks as several words ("123" ->
+     * "one hundred twenty three") or several text words it speaks as one
+     * dictionary unit ("for a" in "for a while") gives its later events the
+     * position of the first plus one, and after some punctuation positions
+     * drift by a character or two ("- 3.5": "three" at the "-"). So each
+     * event is snapped to a word of the text (as_tts_tokenize): the word
+     * holding its position, else the next word. An event on a later text
+     * word than the current one starts a new group (main event); one inside
+     * the same text word but after the current event's span is a word of its
+     * own too (text without spaces: Chinese, Japanese); any other is a
+     * continuation. When text words between this group's main word and the
+     * next group's were skipped, the continuations belong to the last of
+     * them ("while" of "for a while"); otherwise they stay with the main word
+     * ("123"). Zero-length events are ignored. Text words no event names
+     * are added afterwards (tts.c). word_of[i] is the word each raw event's
+     * phonemes belong to. */
+    as_tts_token *tok = NULL;
+    size_t n_tok = 0;
+    as_result r = as_tts_tokenize(text, &tok, &n_tok);
+    int *word_of = r == AS_OK ? as_malloc((job->n_ev + 1) * sizeof *word_of) : NULL;
+    size_t *tok_of = r == AS_OK ? as_malloc((job->n_ev + 1) * sizeof *tok_of) : NULL;
+    if (r == AS_OK && (!word_of || !tok_of)) r = as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
+    if (r != AS_OK) {
+        as_free(tok);
+        as_free(word_of);
+        as_free(tok_of);
         as_free(cp);
-        return as_fail(AS_ERR_NOMEM, "espeak-ng: out of memory");
+        return r;
+    }
+    enum { EV_OTHER = -2, EV_CONT = -3, EV_MAIN = -4 };
+    size_t cur_t = 0, cur_b1 = 0;
+    int have_main = 0;
+    for (size_t i = 0; i < job->n_ev; i++) {
+        raw_event *e = &job->ev[i];
+        word_of[i] = EV_OTHER;
+        if (e->type != espeakEVENT_WORD) continue;
+        size_t p0 = e->text_pos > 0 ? (size_t)(e->text_pos - 1) : 0;
+        size_t p1 = p0 + (e->text_len > 0 ? (size_t)e->text_len : 0);
+        if (p0 > n_cp) p0 = n_cp;
+        if (p1 > n_cp) p1 = n_cp;
+        size_t b0 = cp[p0], b1 = cp[p1];
+        if (b1 <= b0) continue; /* ignored */
+        size_t t = 0;
+        while (t < n_tok && tok[t].end <= b0) t++;
+        if (t == n_tok) { /* after the last text word */
+            if (have_main) word_of[i] = EV_CONT;
+            continue;
+        }
+        if (b0 < tok[t].start) b0 = tok[t].start; /* snap forward */
+        if (b1 > tok[t].end) b1 = tok[t].end;
+        if (b1 <= b0) b1 = tok[t].end;
+        /* Reuse the event's fields: text_pos/text_len now hold bytes. */
+        e->text_pos = (int)b0;
+        e->text_len = (int)(b1 - b0);
+        tok_of[i] = t;
+        if (!have_main || t > cur_t || (t == cur_t && b0 >= cur_b1)) {
+            word_of[i] = EV_MAIN;
+            cur_t = t;
+            cur_b1 = b1;
+            have_main = 1;
+        } else {
+            word_of[i] = EV_CONT;
+        }
     }
     int cur = -1;
-    size_t cur_end = 0;
-    as_result r = AS_OK;
-    for (size_t i = 0; i < job->n_ev && r == AS_OK; i++) {
-        raw_event *e = &job->ev[i];
-        if (e->type == espeakEVENT_WORD) {
-            size_t p0 = e->text_pos > 0 ? (size_t)(e->text_pos - 1) : 0;
-            size_t p1 = p0 + (e->text_len > 0 ? (size_t)e->text_len : 0);
-            if (p0 > n_cp) p0 = n_cp;
-            if (p1 > n_cp) p1 = n_cp;
-            size_t b0 = cp[p0], b1 = cp[p1];
-            if (cur >= 0 && ((b0 < cur_end && b0 >= b->words[cur].text_offset) || b1 <= b0 ||
-                             b0 < b->words[cur].text_offset)) {
-                /* inside the current word: same word. An empty word event, or
-                 * one pointing back before the current word (espeak-ng emits a
-                 * zero-length one at some clause ends), is not a new word. */
-            } else {
-                double t = e->sample / rate;
-                r = as_tts_build_word(b, t, t, b0, b1 - b0);
-                cur = (int)b->n_words - 1;
-                cur_end = b1;
-            }
+    for (size_t i = 0; i < job->n_ev && r == AS_OK;) {
+        if (word_of[i] != EV_MAIN) {
+            word_of[i] = cur;
+            i++;
+            continue;
         }
+        /* A group: main event i, continuations until the next main. */
+        raw_event *m = &job->ev[i];
+        size_t t = tok_of[i];
+        size_t b0 = (size_t)m->text_pos, b1 = b0 + (size_t)m->text_len;
+        size_t next = i + 1, k = 0;
+        while (next < job->n_ev && word_of[next] != EV_MAIN) {
+            if (word_of[next] == EV_CONT) k++;
+            next++;
+        }
+        size_t n0 = next < job->n_ev ? (size_t)job->ev[next].text_pos : strlen(text);
+        /* A main event at the start of a text word with no other main event
+         * inside it names the whole word ("Bob's", not "Bob"). */
+        if (b0 == tok[t].start && n0 >= tok[t].end) b1 = tok[t].end;
+        /* Text words skipped between this main word and the next. */
+        size_t s0 = t + 1, s1 = s0;
+        while (s1 < n_tok && tok[s1].end <= n0) s1++;
+        size_t skipped = s1 - s0, assign = k < skipped ? k : skipped;
+        double t_main = m->sample / rate;
+        r = as_tts_build_word(b, t_main, t_main, b0, b1 - b0);
+        cur = (int)b->n_words - 1;
         word_of[i] = cur;
+        /* Continuations: the first k - assign stay with the main word, the
+         * last `assign` take the last `assign` skipped words in order. */
+        size_t c = 0;
+        for (size_t j = i + 1; j < next && r == AS_OK; j++) {
+            if (word_of[j] == EV_CONT) {
+                if (c >= k - assign) {
+                    size_t w = s1 - assign + (c - (k - assign));
+                    double tc = job->ev[j].sample / rate;
+                    r = as_tts_build_word(b, tc, tc, tok[w].start, tok[w].end - tok[w].start);
+                    cur = (int)b->n_words - 1;
+                }
+                c++;
+            }
+            word_of[j] = cur;
+        }
+        i = next;
     }
+    as_free(tok);
+    as_free(tok_of);
 
     /* Phonemes: sort all phoneme events (pauses included) by sample, stably
      * (insertion order breaks ties: sort an index copy); each phoneme ends

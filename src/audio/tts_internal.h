@@ -28,6 +28,21 @@ as_result as_tts_build_phoneme(as_tts_build *b, double start_s, double end_s, co
 as_result as_tts_build_word(as_tts_build *b, double start_s, double end_s, size_t offset, size_t len);
 void as_tts_build_free(as_tts_build *b);
 
+/* The words of a text: runs of non-whitespace with surrounding ASCII
+ * punctuation stripped ("(café)." -> "café"), keeping only runs with a
+ * letter, a digit or a non-ASCII character. Byte spans [start, end). *out
+ * is freed with as_free. */
+typedef struct {
+    size_t start, end;
+} as_tts_token;
+as_result as_tts_tokenize(const char *text, as_tts_token **out, size_t *n);
+
+/* Adds a word event for every word of the text (as_tts_tokenize) that no
+ * engine word overlaps (times taken from the word before it), drops engine
+ * words with no phoneme that overlap no text word, and re-indexes the
+ * phonemes' words. */
+as_result as_tts_complete_words(as_tts_build *b, const char *text);
+
 /* One lock for the engines' state in this process: held while voices are
  * listed or registered and while a synthesis process is forked (tts.c), so a
  * child never inherits half-updated engine state. */
