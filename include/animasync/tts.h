@@ -48,8 +48,13 @@ typedef struct {
     int word;        /* index into as_speech.words, or -1 outside any word */
 } as_phoneme_event;
 
-/* One word (one whitespace-separated token of the input, so "123" is one
- * word even though it is spoken as several). */
+/* One word of the input text: a run of non-whitespace with surrounding
+ * ASCII punctuation stripped ("(café)," -> "café"), so "123" is one word
+ * even though it is spoken as several; runs with no letter or digit
+ * ("-", "...") are not words. In text without spaces (Chinese, Japanese)
+ * the engine's own words inside a run are kept. Every word of the text has
+ * an event; one the engine spoke inside a neighbour ("a" in espeak-ng's
+ * "for a") has start_s == end_s at the end of the word before it. */
 typedef struct {
     double start_s;     /* when the word starts being spoken */
     double end_s;       /* when its last phoneme ends */
