@@ -16,7 +16,11 @@ sum of squared relative deviations from the targets, plus a large penalty for
 a class missing from a split. Python 3 standard library only; deterministic
 for a given --seed.
 
-Usage: python3 scripts/split_scenarios.py [--dir data/scenarios] [--seed 1] [--restarts 8]
+With --keep, the scenarios split.json already assigns stay where they are and
+only new scenarios are placed (the way to extend the corpus without moving a
+test scenario into training, or the reverse).
+
+Usage: python3 scripts/split_scenarios.py [--dir data/scenarios] [--seed 1] [--restarts 8] [--keep]
 """
 import argparse
 import glob
@@ -94,14 +98,19 @@ def cost_of(sums, totals):
     return cost
 
 
-def search(units, totals, rng):
+def search(units, totals, rng, fixed):
+    """fixed: unit -> split index for units that must not move."""
     n = len(units)
     dim = len(totals)
-    order = list(range(n))
+    order = [u for u in range(n) if u not in fixed]
     rng.shuffle(order)
     order.sort(key=lambda u: -units[u][1][-1])  # big units first; ties in random order
     assign = [0] * n
     sums = [[0] * dim for _ in SPLITS]
+    for u, k in fixed.items():
+        assign[u] = k
+        for j in range(dim):
+            sums[k][j] += units[u][1][j]
     # greedy start
     for u in order:
         best, best_k = None, 0
@@ -166,16 +175,30 @@ def main():
     ap.add_argument("--dir", default="data/scenarios")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--restarts", type=int, default=8)
+    ap.add_argument("--keep", action="store_true", help="keep the assignments of the existing split.json")
     args = ap.parse_args()
 
     scenarios = load(args.dir)
     units = make_units(scenarios)
+    fixed = {}
+    if args.keep:
+        with open(os.path.join(args.dir, "split.json"), encoding="utf-8") as f:
+            old = json.load(f)
+        where = {sid: k for k, name in enumerate(SPLITS) for sid in old.get(name, [])}
+        for u, (members, _) in enumerate(units):
+            ks = {where.get(scenarios[i]["id"]) for i in members}
+            if ks == {None}:
+                continue
+            if len(ks) != 1:
+                sys.exit(f"split_scenarios: {[scenarios[i]['id'] for i in members]} (translations) are in different "
+                         "splits or partly unassigned in split.json; fix it by hand")
+            fixed[u] = ks.pop()
     dim = len(units[0][1])
     totals = [sum(u[1][j] for u in units) for j in range(dim)]
     rng = random.Random(args.seed)
     best = None
     for _ in range(args.restarts):
-        result = search(units, totals, rng)
+        result = search(units, totals, rng, fixed)
         if best is None or result[0] < best[0]:
             best = result
     cost, assign, sums = best
@@ -185,8 +208,10 @@ def main():
                      "(single moves and pairwise swaps) minimising the squared relative deviation of every split's "
                      "turn count (target 80/10/10), per-class turn counts (all turns and SELF turns) and per-language "
                      "turn counts from their targets, with a penalty for a class missing from a split; best of "
-                     f"{args.restarts} seeded restarts (cost {cost:.4f}).")
-    out["command"] = f"python3 scripts/split_scenarios.py --dir {args.dir} --seed {args.seed} --restarts {args.restarts}"
+                     f"{args.restarts} seeded restarts (cost {cost:.4f})" +
+                     (f"; {len(fixed)} earlier assignments kept." if args.keep else "."))
+    out["command"] = (f"python3 scripts/split_scenarios.py --dir {args.dir} --seed {args.seed} "
+                      f"--restarts {args.restarts}" + (" --keep" if args.keep else ""))
     out["seed"] = args.seed
     counts = {}
     for k, name in enumerate(SPLITS):

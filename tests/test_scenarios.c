@@ -81,6 +81,37 @@ static void test_shipped_corpus(void)
     }
     CHECK(bad_vad == 0);
     CHECK(bad_link == 0);
+
+    /* tags: only the vocabulary of docs/CORPUS.md; every scenario names its
+     * domain, every Korean scenario its register */
+    static const char *const domains[] = {"companion", "vtuber", "game", "daily", "friends", "family",
+                                          "romance", "work", "service", "school"};
+    static const char *const others[] = {"shift", "small-talk", "polite-refusal", "thanks-through-tears",
+                                         "tears-of-joy", "sarcasm", "mixed", "sulky-apology",
+                                         "banmal", "jondaemal", "mixed-register"};
+    size_t unknown_tags = 0, no_domain = 0, no_register = 0, n_shift = 0;
+    for (size_t i = 0; i < as_corpus_scenario_count(c); i++) {
+        const as_corpus_scenario *s = as_corpus_scenario_at(c, i);
+        int has_domain = 0, has_register = 0;
+        for (size_t t = 0; t < s->n_tags; t++) {
+            int known = 0;
+            for (size_t d = 0; d < sizeof domains / sizeof domains[0]; d++)
+                if (strcmp(s->tags[t], domains[d]) == 0) known = has_domain = 1;
+            for (size_t d = 0; d < sizeof others / sizeof others[0]; d++)
+                if (strcmp(s->tags[t], others[d]) == 0) {
+                    known = 1;
+                    if (d >= 8) has_register = 1;
+                }
+            n_shift += strcmp(s->tags[t], "shift") == 0;
+            if (!known) { unknown_tags++; fprintf(stderr, "%s: unknown tag '%s'\n", s->id, s->tags[t]); }
+        }
+        no_domain += !has_domain;
+        no_register += s->lang == AS_LANG_KO && !has_register;
+    }
+    CHECK(unknown_tags == 0);
+    CHECK(no_domain == 0);
+    CHECK(no_register == 0);
+    CHECKF(n_shift >= 30, "%zu scenarios with an emotion shift", n_shift);
     as_corpus_destroy(c);
 }
 
