@@ -88,8 +88,8 @@ extern "C" {
 #define AS_FEAT_SPREAD 130         /* spectral spread (std. dev.) / 8000 Hz */
 #define AS_FEAT_ROLLOFF 131        /* 85 % spectral roll-off / 8000 Hz, 0..1 */
 #define AS_FEAT_FLATNESS 132       /* spectral flatness, 0..1 */
-#define AS_FEAT_FLUX 133           /* positive log-mel flux, nats per band */
-#define AS_FEAT_TILT 134           /* log-mel spectral tilt, nats from band 0 to band 39 / 10 */
+#define AS_FEAT_FLUX 133           /* positive log-mel flux: mean rise since the last frame, nats */
+#define AS_FEAT_TILT 134           /* log-mel spectral tilt: least-squares slope, nats per band */
 #define AS_FEAT_LOW_RATIO 135      /* share of power at 31..500 Hz, 0..1 */
 #define AS_FEAT_HIGH_RATIO 136     /* share of power at 4..8 kHz, 0..1 */
 #define AS_FEAT_F1_CENTROID 137    /* centroid of 200..1000 Hz, (f - 200) / 800, 0..1 */
