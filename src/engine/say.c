@@ -114,25 +114,40 @@ static as_result check_params(const as_say_params *p)
     return AS_OK;
 }
 
+/* What every entry point starts with: parameters (defaults for NULL) checked,
+ * a compiler (made over the built-in bank when NULL is given; *own receives
+ * it so the caller frees it), and the tagged text parsed. */
+static as_result prologue(const as_say_params *params, const char *tagged_text, const as_compiler **compiler,
+                          as_compiler **own, as_say_params *p, as_tagged_text *tt)
+{
+    *own = NULL;
+    memset(tt, 0, sizeof *tt);
+    *p = params ? *params : as_say_default_params();
+    as_result r = check_params(p);
+    if (r != AS_OK) return r;
+    if (!*compiler && !(*compiler = *own = as_compiler_create(NULL, NULL)))
+        return as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
+    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p->tags, tt);
+    if (r != AS_OK) {
+        as_compiler_destroy(*own);
+        *own = NULL;
+    }
+    return r;
+}
+
 as_result as_animate_speech(const as_compiler *compiler, const as_say_params *params, const char *tagged_text,
                             const as_speech *speech, as_animation **out)
 {
     if (!out || !tagged_text || !speech) return as_fail(AS_ERR_INVALID_ARG, "as_animate_speech: NULL argument");
     *out = NULL;
-    as_say_params p = params ? *params : as_say_default_params();
-    as_result r = check_params(&p);
-    if (r != AS_OK) return r;
-    as_compiler *own = NULL;
-    if (!compiler && !(compiler = own = as_compiler_create(NULL, NULL)))
-        return as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
-
+    as_say_params p;
+    as_compiler *own;
     as_tagged_text tt;
+    as_result r = prologue(params, tagged_text, &compiler, &own, &p, &tt);
+    if (r != AS_OK) return r;
     as_animation *a = NULL;
     double *start_s = NULL, *markers = NULL, *word_times = NULL;
     size_t *word_offsets = NULL;
-    memset(&tt, 0, sizeof tt);
-    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
-    if (r != AS_OK) goto done;
 
     /* A tag's time is the time its next word is spoken. */
     const double duration = as_speech_duration(speech);
@@ -208,18 +223,13 @@ as_result as_animate_text(const as_compiler *compiler, const as_say_params *para
     *out = NULL;
     if (!(duration_s > 0.0 && duration_s <= 3600.0))
         return as_fail(AS_ERR_RANGE, "duration %g s outside 0..3600", duration_s);
-    as_say_params p = params ? *params : as_say_default_params();
-    as_result r = check_params(&p);
-    if (r != AS_OK) return r;
-    as_compiler *own = NULL;
-    if (!compiler && !(compiler = own = as_compiler_create(NULL, NULL)))
-        return as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
+    as_say_params p;
+    as_compiler *own;
     as_tagged_text tt;
+    as_result r = prologue(params, tagged_text, &compiler, &own, &p, &tt);
+    if (r != AS_OK) return r;
     as_animation *a = NULL;
     double *start_s = NULL;
-    memset(&tt, 0, sizeof tt);
-    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
-    if (r != AS_OK) goto done;
     start_s = as_calloc(tt.num_segments, sizeof *start_s);
     a = animation_alloc(as_timeline_frame_count(duration_s, p.timeline.fps), p.timeline.fps, tt.num_segments);
     if (!start_s || !a) { r = as_fail(AS_ERR_NOMEM, "out of memory"); goto done; }
