@@ -311,6 +311,32 @@ static void test_tone_f0(void)
         }
 }
 
+/* The F0 range is a parameter: 40..1000 Hz reaches a 45 Hz hum and a 900 Hz
+ * whistle, which the defaults (50..800 Hz) cannot report. */
+static void test_f0_range(void)
+{
+    as_features_params p = as_features_default_params();
+    p.f0_min_hz = 40.0f;
+    p.f0_max_hz = 1000.0f;
+    const double freqs[] = {45.0, 900.0};
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0, nf = 0;
+        float *x = tone(22050, freqs[i], 0.6, 0.5, &n), *f = NULL;
+        CHECK(as_features_compute(&f, &nf, x, n, 22050, &p) == AS_OK && nf == 60);
+        int bad = 0;
+        for (size_t k = 5; f && k + 5 < nf; k++) {
+            double f0 = 100.0 * pow(2.0, f[k * AS_FEAT_DIM + AS_FEAT_F0]);
+            if (fabs(f0 / freqs[i] - 1.0) > 0.01 || f[k * AS_FEAT_DIM + AS_FEAT_VOICED] != 1.0f) bad++;
+        }
+        CHECKF(bad == 0, "%g Hz with f0 range 40..1000: %d frames off", freqs[i], bad);
+        as_free(f);
+        free(x);
+    }
+    as_features *st = as_features_create(16000, &p);
+    CHECK(st && fabs(as_features_latency_s(st) - (320.0 + 400.0) / 16000.0) < 1e-12); /* T = 400 */
+    as_features_destroy(st);
+}
+
 /* A glide 120 -> 240 Hz over 1 s: F0 follows it and the slope is positive
  * (one octave per second = 0.01 octave per frame). */
 static void test_glide(void)
@@ -898,6 +924,7 @@ int main(int argc, char **argv)
     test_bad_args();
     test_room();
     test_tone_f0();
+    test_f0_range();
     test_glide();
     test_silence();
     test_chunking();

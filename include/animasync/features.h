@@ -142,10 +142,10 @@ void as_features_destroy(as_features *st);
 as_result as_features_reset(as_features *st);
 
 /* A bound on the frames one push of at most n samples can return, and (any
- * n) on what the flush returns, whatever the extractor's state: about
- * n x 16000 / rate / 160 plus the frames the look-ahead and the resampler
- * hold back (5 at 16 kHz, about 15 at 44.1 kHz). Size the output buffer once
- * with it. */
+ * n) on what the flush returns, whatever the extractor's state:
+ * n x 16000 / rate / 160 plus what the look-ahead and the resampler may hold
+ * back (8 frames at 16 kHz, 17 at 22.05..48 kHz, 19 at 8 kHz). Size the
+ * output buffer once with it. */
 size_t as_features_max_frames(const as_features *st, size_t n);
 
 /* Feeds n samples (mono, nominally -1..1) and writes the frames that became
