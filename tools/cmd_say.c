@@ -91,8 +91,9 @@ int cmd_say(int argc, char **argv)
     rmdir(stage);
     if (r != AS_OK) cli_die("cannot write into %s: %s", dir, as_last_error());
 
-    fprintf(stderr, "wrote %s/speech.wav (%.2f s), anim.json and anim.csv (%zu frames at %g fps, %zu segments)\n", dir,
-            as_speech_duration(anim->speech), anim->num_frames, (double)anim->fps, anim->num_segments);
+    fprintf(stderr, "wrote %s/speech.wav (%.2f s), anim.json and anim.csv (%zu frames at %g fps, %zu segment%s)\n", dir,
+            as_speech_duration(anim->speech), anim->num_frames, (double)anim->fps, anim->num_segments,
+            anim->num_segments == 1 ? "" : "s");
     as_animation_destroy(anim);
     as_compiler_destroy(c);
     as_preset_bank_destroy(bank);
