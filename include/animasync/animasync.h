@@ -25,10 +25,12 @@
 #include "core.h"
 #include "engine.h"
 #include "expression.h"
+#include "features.h"
 #include "io.h"
 #include "lipsync.h"
 #include "metrics.h"
 #include "motion.h"
+#include "scenarios.h"
 #include "timeline.h"
 #include "tts.h"
 
