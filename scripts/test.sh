@@ -5,7 +5,11 @@
 # This is the README's test command and what CI (.ci/run) runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh browser
+# three.js and playwright-core for the browser tests (web/package-lock.json), when missing or out of date
+if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== release build (-Werror) =="
