@@ -34,6 +34,15 @@ static void remove_file(const char *dir, const char *name)
     unlink(path);
 }
 
+/* Removes the files a test wrote and its temporary directory. */
+static void remove_dir(const char *dir)
+{
+    static const char *const names[] = {"a.jsonl", "b.jsonl", "c.jsonl", "d.jsonl", "m.jsonl", "notes.txt",
+                                        "split.json"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) remove_file(dir, names[i]);
+    rmdir(dir);
+}
+
 /* ---- the shipped corpus ---- */
 
 static void test_shipped_corpus(void)
@@ -303,6 +312,7 @@ static void test_fixture(void)
     CHECK(strcmp(as_lang_name(AS_LANG_KO), "ko") == 0 && as_lang_find("ko") == AS_LANG_KO && as_lang_find("jp") == -1);
     CHECK(strcmp(as_split_name(AS_SPLIT_VALIDATION), "validation") == 0 && as_split_find("test") == AS_SPLIT_TEST);
     CHECK(as_split_find("dev") == -1 && as_corpus_load(NULL) == NULL);
+    remove_dir(dir);
 }
 
 /* ---- malformed input: each gives NULL and an error naming file, line, field ---- */
@@ -430,6 +440,7 @@ static void test_malformed(void)
         }
         CHECKF(strstr(err, bc->what) != NULL, "%s: expected '%s' in '%s'", bc->name, bc->what, err);
         CHECKF(strchr(err, '\n') == NULL, "%s: not one line: '%s'", bc->name, err);
+        remove_dir(dir);
     }
 
     /* the same content loads when the bad line is fixed (the harness is not always failing) */
@@ -454,6 +465,8 @@ static void test_malformed(void)
     CHECK(c == NULL && strstr(as_last_error(), "no *.jsonl files") != NULL);
     c = as_corpus_load("/nonexistent/animasync/scenarios");
     CHECK(c == NULL && strstr(as_last_error(), "/nonexistent/animasync/scenarios: cannot open") != NULL);
+    remove_dir(dir);
+    remove_dir(empty);
 }
 
 /* ---- determinism: two loads, identical counts and order ---- */
@@ -511,8 +524,60 @@ static void test_alloc_failures(void)
         else failures_seen++;
     }
     as_set_allocator(NULL);
+    remove_dir(dir);
     CHECK(loaded);
     CHECKF(failures_seen >= 5, "%d failure points", failures_seen);
+}
+
+/* ---- robustness: mutated input never crashes and always explains itself ---- */
+
+static void test_mutations(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.jsonl", dir);
+    size_t base_len = strlen(fixture_a);
+    char buf[4096];
+    unsigned rng = 12345u;
+    int loaded = 0, refused = 0, bad_message = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, fixture_a, base_len + 1);
+        size_t len = base_len;
+        int edits = 1 + iter % 4;
+        for (int e = 0; e < edits; e++) {
+            rng = rng * 1103515245u + 12345u; /* the C standard's example LCG: deterministic */
+            size_t pos = (rng >> 8) % len;
+            rng = rng * 1103515245u + 12345u;
+            unsigned op = (rng >> 16) % 3, byte = (rng >> 8) & 0xFF;
+            if (op == 0) buf[pos] = (char)byte;                                 /* replace */
+            else if (op == 1 && len > 2) { memmove(buf + pos, buf + pos + 1, len - pos); len--; } /* delete */
+            else if (len + 2 < sizeof buf) { memmove(buf + pos + 1, buf + pos, len - pos + 1); buf[pos] = (char)byte; len++; }
+        }
+        FILE *f = fopen(path, "wb");
+        if (!f) break;
+        fwrite(buf, 1, len, f);
+        fclose(f);
+        as_corpus *c = as_corpus_load(path);
+        if (c) {
+            loaded++;
+            as_corpus_counts k;
+            if (as_corpus_count(c, AS_CORPUS_ANY, AS_CORPUS_ANY, &k) != AS_OK || k.turns != as_corpus_turn_count(c))
+                bad_message++;
+            as_corpus_destroy(c);
+        } else {
+            refused++;
+            const char *err = as_last_error();
+            if (strncmp(err, path, strlen(path)) != 0 || strchr(err, '\n') != NULL) {
+                bad_message++;
+                if (bad_message < 5) fprintf(stderr, "mutation %d: '%s'\n", iter, err);
+            }
+        }
+    }
+    CHECK(loaded + refused == 3000);
+    CHECKF(refused > 1000, "%d refused", refused); /* most mutations break something */
+    CHECKF(loaded > 0, "%d loaded", loaded);     /* some only touch free text */
+    CHECK(bad_message == 0);
+    remove_dir(dir);
 }
 
 int main(void)
@@ -523,5 +588,6 @@ int main(void)
     test_malformed();
     test_determinism();
     test_alloc_failures();
+    test_mutations();
     return test_finish("test_scenarios");
 }

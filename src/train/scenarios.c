@@ -225,7 +225,8 @@ static int check_text(const char *file, int line, const char *field, const char 
     return 1;
 }
 
-/* Ids: "<lang>-<name>" with name of [a-z0-9_-]. */
+/* Ids: "<lang>-<name>" with name of [a-z0-9_-], at most AS_MAX_ID bytes. */
+#define AS_MAX_ID 64
 static int id_chars_ok(const char *s)
 {
     if (!*s) return 0;
@@ -444,8 +445,8 @@ static int parse_scenario(as_corpus *c, const char *file, int line, const char *
     s.file = file;
 
     /* id and lang: the id starts with the language code */
-    if (!cJSON_IsString(f[S_ID]) || !id_chars_ok(f[S_ID]->valuestring)) {
-        fail_at(file, line, "id", "expected a non-empty string of a-z, 0-9, '-', '_' (e.g. \"en-0001\")");
+    if (!cJSON_IsString(f[S_ID]) || !id_chars_ok(f[S_ID]->valuestring) || strlen(f[S_ID]->valuestring) > AS_MAX_ID) {
+        fail_at(file, line, "id", "expected 1 to %d characters of a-z, 0-9, '-', '_' (e.g. \"en-0001\")", AS_MAX_ID);
         goto done;
     }
     const char *id = f[S_ID]->valuestring;
@@ -483,7 +484,8 @@ static int parse_scenario(as_corpus *c, const char *file, int line, const char *
 
     /* parallel (optional): checked against the whole corpus after loading */
     if (f[S_PARALLEL]) {
-        if (!cJSON_IsString(f[S_PARALLEL]) || !id_chars_ok(f[S_PARALLEL]->valuestring)) {
+        if (!cJSON_IsString(f[S_PARALLEL]) || !id_chars_ok(f[S_PARALLEL]->valuestring) ||
+            strlen(f[S_PARALLEL]->valuestring) > AS_MAX_ID) {
             fail_at(file, line, "parallel", "expected the id of another scenario");
             goto done;
         }
@@ -658,7 +660,7 @@ static int load_split(as_corpus *c, const char *path, int every_id_known)
         for (const cJSON *e = it->child; e; e = e->next, k++) {
             char field[48], quoted[160];
             snprintf(field, sizeof field, "%s[%d]", it->string, k);
-            if (!cJSON_IsString(e) || strlen(e->valuestring) > 120) {
+            if (!cJSON_IsString(e) || strlen(e->valuestring) > AS_MAX_ID) {
                 fail_at(path, line_of(buf, quoted_key, 1), field, "expected a scenario id");
                 goto done;
             }
