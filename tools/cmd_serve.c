@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,19 @@ static void help(void)
          "  --keep-audio N       how many /api/say WAVs to keep for /api/audio/ (default 16)\n"
          "  --max-connections N  concurrent connections, one thread each (default 64)\n"
          "  --quiet              no access log on stderr");
+}
+
+/* The stop signal's pipe: written by the handler, read by the main thread. */
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    stop_signal = sig;
+    ssize_t n = write(stop_pipe[1], "x", 1); /* async-signal-safe; a full pipe already says stop */
+    (void)n;
+    errno = saved;
 }
 
 static int is_dir(const char *path)
@@ -151,14 +165,20 @@ int cmd_serve(int argc, char **argv)
     pthread_mutex_init(&s.save_mu, NULL);
     pthread_mutex_init(&s.audio_mu, NULL);
 
-    /* SIGINT and SIGTERM are blocked here, before any thread starts, so every
-     * thread inherits the mask and only sigwait below receives them. A client
-     * that hangs up mid-answer must not kill the server: SIGPIPE is ignored. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* SIGINT and SIGTERM write a byte to a pipe that the main thread waits
+     * on. A handler, not sigwait with the signals blocked: a library may
+     * start threads before main (OpenBLAS does), and a process-directed
+     * signal may land on any thread that does not block it. A client that
+     * hangs up mid-answer must not kill the server: SIGPIPE is ignored. */
+    if (pipe2(stop_pipe, O_CLOEXEC) != 0) cli_die("serve: cannot create a pipe: %s", strerror(errno));
+    fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     unsigned bound = 0;
@@ -177,9 +197,9 @@ int cmd_serve(int argc, char **argv)
                 stat(s.presets_path, &st) == 0 ? "" : " (not there yet: built-in bank until a PUT)");
     }
 
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0) {}
-    if (!quiet) fprintf(stderr, "animasync serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+    char byte;
+    while (read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {}
+    if (!quiet) fprintf(stderr, "animasync serve: %s, stopping\n", stop_signal == SIGINT ? "interrupted" : "terminated");
 
     serve_http_stop(daemon); /* waits for the requests in flight */
     serve_engine_release(&s, s.engine);
@@ -193,5 +213,7 @@ int cmd_serve(int argc, char **argv)
     pthread_mutex_destroy(&s.engine_mu);
     pthread_mutex_destroy(&s.save_mu);
     pthread_mutex_destroy(&s.audio_mu);
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
     return 0;
 }
