@@ -13,6 +13,7 @@ export PKG_CONFIG_PATH=$pcdir
 test -x "$prefix/bin/animasync"
 test -f "$prefix/include/animasync/animasync.h"
 test -f "$prefix/share/animasync/presets.json"
+test -f "$prefix/share/animasync/web/player.html"
 cc -std=c11 "$here/example.c" -o "$prefix/example_shared" $(pkg-config --cflags --libs animasync)
 LD_LIBRARY_PATH=$(pkg-config --variable=libdir animasync) "$prefix/example_shared"
 cc -std=c11 "$here/example.c" -o "$prefix/example_static" $(pkg-config --cflags animasync) \
