@@ -36,6 +36,8 @@ int cmd_say(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_voices(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_check_dataset(int argc, char **argv);
 
 /* Options shared by say and timeline (tools/say_options.c). */
 struct as_say_params_s;

@@ -17,6 +17,8 @@ static const cli_command commands[] = {
     {"presets", "export the active preset bank", cmd_presets},
     {"check", "run the quality contract over the engine", cmd_check},
     {"serve", "local HTTP server: browser player, preset editor and a JSON API", cmd_serve},
+    {"generate", "make training data: augmented audio features, conditioning, target faces", cmd_generate},
+    {"check-dataset", "run the quality contract over a generated dataset, with histograms", cmd_check_dataset},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

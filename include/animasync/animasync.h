@@ -23,6 +23,7 @@
 #define ANIMASYNC_H
 
 #include "core.h"
+#include "dataset.h"
 #include "engine.h"
 #include "expression.h"
 #include "features.h"
