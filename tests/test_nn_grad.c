@@ -16,6 +16,7 @@
  * shows), and a tensor passes when its largest error is below 1e-2. Inputs
  * near the kinks of relu and L1 are moved away from them so the differences
  * never straddle a kink. The largest error per layer is printed. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,6 +645,34 @@ static void test_loss_values(void)
     CHECKF(fabsf(l - 1.0f) < 1e-6f, "row weight 0 masks a row (%g)", l);
 }
 
+/* ---- elementary functions -------------------------------------------------------- */
+
+static void test_elementary(void)
+{
+    /* against double-precision libm over a dense sweep */
+    double e_exp = 0, e_tanh = 0, e_sig = 0;
+    for (float x = -87.0f; x <= 88.0f; x += 0.00037f) {
+        double ref = exp((double)x);
+        e_exp = fmax(e_exp, fabs(nn_expf(x) - ref) / ref);
+    }
+    for (float x = -20.0f; x <= 20.0f; x += 0.0001f) {
+        e_tanh = fmax(e_tanh, fabs(nn_tanhf(x) - tanh((double)x)));
+        double s = 1.0 / (1.0 + exp(-(double)x));
+        e_sig = fmax(e_sig, fabs(nn_sigmoidf(x) - s) / s);
+    }
+    printf("  nn_expf max relative error %.2e (%.2f ulp), nn_tanhf max abs %.2e, nn_sigmoidf max relative %.2e\n",
+           e_exp, e_exp / FLT_EPSILON * 2, e_tanh, e_sig);
+    CHECKF(e_exp < 2.0 * FLT_EPSILON, "exp within 4 ulp (%g)", e_exp);
+    CHECKF(e_tanh < 2e-7, "tanh within 2e-7 (%g)", e_tanh);
+    CHECKF(e_sig < 4e-7, "sigmoid within 4e-7 relative (%g)", e_sig);
+    /* exact points and the ends of the range */
+    CHECK(nn_expf(0.0f) == 1.0f && nn_expf(-100.0f) == 0.0f && isinf(nn_expf(100.0f)));
+    CHECK(nn_tanhf(0.0f) == 0.0f && signbit(nn_tanhf(-0.0f)) && nn_tanhf(50.0f) == 1.0f && nn_tanhf(-50.0f) == -1.0f);
+    CHECK(nn_sigmoidf(0.0f) == 0.5f && nn_sigmoidf(-200.0f) == 0.0f && nn_sigmoidf(200.0f) == 1.0f);
+    /* small arguments keep their relative accuracy */
+    CHECKF(fabs(nn_tanhf(1e-6f) - 1e-6) < 1e-12, "tanh(1e-6) = %g", nn_tanhf(1e-6f));
+}
+
 /* ---- forward properties -------------------------------------------------------- */
 
 static void test_row_stability(void)
@@ -674,6 +703,36 @@ static void test_row_stability(void)
             free(x), free(w), free(bias), free(all), free(part);
         }
     CHECKF(ok, "matmul forward is row-stable (rows alone or in any chunk give the same bits) and exact");
+
+    /* the builds of the kernel: the two fused ones agree bit for bit, the
+     * portable one to float accuracy; each is row-stable */
+    printf("  matmul kernel on this CPU: %s\n", nn_kernel_name());
+    {
+        int K = 141, N = 52, MM = 9;
+        float *x = rnd((size_t)MM * K, -1, 1), *w = rnd((size_t)N * K, -1, 1), *bias = rnd(N, -1, 1);
+        float *o[4] = {NULL, NULL, NULL, NULL}, *one = zeros(N);
+        int ran[4] = {0, 0, 0, 0}, stable = 1;
+        for (int k = 1; k <= 3; k++) {
+            o[k] = zeros((size_t)MM * N);
+            ran[k] = nn_matmul_rows_using((nn_kernel)k, o[k], N, x, K, w, K, bias, MM, K, N);
+            for (int m = 0; ran[k] && m < MM; m++) {
+                nn_matmul_rows_using((nn_kernel)k, one, N, x + (size_t)m * K, K, w, K, bias, 1, K, N);
+                stable &= memcmp(one, o[k] + (size_t)m * N, N * sizeof(float)) == 0;
+            }
+        }
+        CHECKF(ran[1], "the portable kernel runs everywhere");
+        CHECKF(stable, "every kernel build is row-stable");
+        if (ran[2] && ran[3])
+            CHECKF(memcmp(o[2], o[3], (size_t)MM * N * sizeof(float)) == 0,
+                   "avx2+fma and avx512+fma give the same bits");
+        double worst = 0;
+        for (int k = 2; k <= 3; k++)
+            for (size_t i = 0; ran[k] && i < (size_t)MM * N; i++) worst = fmax(worst, fabs(o[k][i] - o[1][i]));
+        CHECKF(worst < 1e-4, "fused and portable builds agree to float accuracy (%g)", worst);
+        CHECK(nn_matmul_rows_using((nn_kernel)99, o[1], N, x, K, w, K, bias, MM, K, N) == 0);
+        for (int k = 1; k <= 3; k++) free(o[k]);
+        free(x), free(w), free(bias), free(one);
+    }
 
     /* a stream of a conv layer: the im2col row of frame t from a window, then
      * the matmul of that one row, equals the offline output of frame t */
@@ -714,6 +773,7 @@ int main(void)
     test_attention(1);
     for (int k = 0; k < 8; k++) test_loss(k);
     test_loss_values();
+    test_elementary();
     test_row_stability();
     printf("  largest error over all layers: %.2e (bound %.0e)\n", worst_overall, TOL);
     return test_finish("test_nn_grad");

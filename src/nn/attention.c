@@ -37,12 +37,22 @@ void nn_attention_forward(float *out, float *att, const float *qkv, const uint8_
                 float mx = -INFINITY;
                 for (int j = 0; j < T; j++)
                     if (key_allowed(mask, b, T, i, j, causal) && ai[j] * scale > mx) mx = ai[j] * scale;
-                float sum = 0.0f;
-                for (int j = 0; j < T; j++) {
-                    float e = key_allowed(mask, b, T, i, j, causal) ? expf(ai[j] * scale - mx) : 0.0f;
-                    ai[j] = e;
-                    sum += e;
+                /* exponentials in one branch-free pass so it vectorises:
+                 * padding keys are zeroed by an integer mask, keys after a
+                 * causal query are simply not visited; then the sum in order */
+                int jn = causal ? i + 1 : T;
+                const uint8_t *mrow = mask ? mask + (size_t)b * T : NULL;
+                if (mrow) {
+                    for (int j = 0; j < jn; j++) {
+                        uint32_t ok = 0u - (uint32_t)(mrow[j] != 0);
+                        ai[j] = nn_bits_float(nn_float_bits(nn_expf(ai[j] * scale - mx)) & ok);
+                    }
+                } else {
+                    for (int j = 0; j < jn; j++) ai[j] = nn_expf(ai[j] * scale - mx);
                 }
+                for (int j = jn; j < T; j++) ai[j] = 0.0f;
+                float sum = 0.0f;
+                for (int j = 0; j < T; j++) sum += ai[j];
                 /* no allowed key (an all-padding sequence): attend to nothing */
                 float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
                 for (int j = 0; j < T; j++) ai[j] *= inv;

@@ -15,13 +15,6 @@
 
 #include "nn/nn.h"
 
-static inline float sigm(float x)
-{
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 void nn_gru_forward(float *out, float *gates, float *ghh, const float *inp, const float *h0, const float *wx,
                     const float *bx, const float *wh, const float *bh, int B, int T, int C, int H)
 {
@@ -49,9 +42,9 @@ void nn_gru_forward(float *out, float *gates, float *ghh, const float *inp, cons
             const float *hp = t > 0 ? out + (row - 1) * H : (h0 ? h0 + (size_t)b * H : NULL);
             float *h = out + row * H;
             for (int i = 0; i < H; i++) {
-                float r = sigm(g[i] + gh[i]);
-                float z = sigm(g[H + i] + gh[H + i]);
-                float n = tanhf(g[2 * H + i] + r * gh[2 * H + i]);
+                float r = nn_sigmoidf(g[i] + gh[i]);
+                float z = nn_sigmoidf(g[H + i] + gh[H + i]);
+                float n = nn_tanhf(g[2 * H + i] + r * gh[2 * H + i]);
                 float hprev = hp ? hp[i] : 0.0f;
                 /* interpolate between the old state and the candidate */
                 h[i] = (1.0f - z) * n + z * hprev;

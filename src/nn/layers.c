@@ -11,13 +11,22 @@
 void nn_relu_forward(float *out, const float *inp, size_t n)
 {
     // out (n), inp (n)
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    /* max(x, 0) by the sign bit: a negative x (sign bit set) becomes +0.
+     * Integer operations, so the loop vectorises (see nn_expf) */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = nn_float_bits(inp[i]);
+        out[i] = nn_bits_float(u & ((u >> 31) - 1u));
+    }
 }
 
 void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // dinp (n), dout (n), out (n): the gradient passes where the unit was active
-    for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+    /* out > 0 exactly when its bits, read as a signed integer, are > 0 */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t active = 0u - (uint32_t)((int32_t)nn_float_bits(out[i]) > 0);
+        dinp[i] += nn_bits_float(nn_float_bits(dout[i]) & active);
+    }
 }
 
 /* GELU, tanh form (Hendrycks & Gimpel 2016, eq. 2):
@@ -31,7 +40,7 @@ void nn_gelu_forward(float *out, const float *inp, size_t n)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float u = GELU_SCALE * (x + GELU_CUBIC * x * x * x);
-        out[i] = 0.5f * x * (1.0f + tanhf(u));
+        out[i] = 0.5f * x * (1.0f + nn_tanhf(u));
     }
 }
 
@@ -41,7 +50,7 @@ void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float u = GELU_SCALE * (x + GELU_CUBIC * x * x * x);
-        float th = tanhf(u);
+        float th = nn_tanhf(u);
         /* product rule on 0.5 x (1 + tanh u):
          *   0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) du/dx,
          *   du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2) */
@@ -51,18 +60,10 @@ void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n
     }
 }
 
-/* sigmoid(x) = 1 / (1 + e^-x), written so that e^x never overflows */
-static inline float sigmoidf(float x)
-{
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
     // out (n), inp (n)
-    for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
+    for (size_t i = 0; i < n; i++) out[i] = nn_sigmoidf(inp[i]);
 }
 
 void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
@@ -74,7 +75,7 @@ void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
     // out (n), inp (n)
-    for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+    for (size_t i = 0; i < n; i++) out[i] = nn_tanhf(inp[i]);
 }
 
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
@@ -281,11 +282,9 @@ void nn_softmax_forward(float *probs, const float *logits, int N, int V)
         /* subtract the row maximum: exp never overflows, the result is the same */
         float mx = z[0];
         for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        for (int v = 0; v < V; v++) p[v] = nn_expf(z[v] - mx); /* vectorises; the sum below stays in order */
         float sum = 0.0f;
-        for (int v = 0; v < V; v++) {
-            p[v] = expf(z[v] - mx);
-            sum += p[v];
-        }
+        for (int v = 0; v < V; v++) sum += p[v];
         float inv = 1.0f / sum;
         for (int v = 0; v < V; v++) p[v] *= inv;
     }

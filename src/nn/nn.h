@@ -37,10 +37,88 @@
 #ifndef AS_NN_H
 #define AS_NN_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "animasync/core.h"
 #include "animasync/nn.h"
+
+/* ==== elementary functions =================================================
+ * exp, tanh and the logistic sigmoid in float, written so that a loop over
+ * them vectorises: glibc's tanhf costs about 20 ns a value, and it made
+ * GELU the slowest part of the transformer. Range checks look at the
+ * float's bits with integer compares: a float compare may raise an IEEE
+ * exception, so under the default -ftrapping-math the compiler keeps it a
+ * branch and gives up on the loop. Every step is a plain IEEE operation
+ * (no fusing in ISO C mode), so the results are the same bits on every
+ * x86-64 CPU, vectorised or not. */
+
+static inline uint32_t nn_float_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+
+static inline float nn_bits_float(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+/* e^x within 2 ulp (1.7 ulp measured over -87..88, tests/test_nn_grad.c);
+ * 0 below -87 and +inf above 88 (also for NaN: a NaN here means a diverged
+ * training run, which the losses, computed in double, still show).
+ * Cody & Waite ("Software Manual for the Elementary Functions", 1980):
+ * e^x = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2 in
+ * [-ln2/2, ln2/2], ln 2 split into a short high part (exact n * ln2_hi) and
+ * a low part; e^r by its Taylor polynomial to r^7 (truncation below 2^-27
+ * relative); 2^n built in the exponent field. */
+static inline float nn_expf(float x)
+{
+    uint32_t ux = nn_float_bits(x);
+    uint32_t under = (uint32_t)(ux > 0xC2AE0000u);                        /* x < -87 (bits of -87.0f) */
+    uint32_t over = (uint32_t)(ux > 0x42B00000u) & (uint32_t)(ux < 0x80000000u); /* x > 88 (bits of 88.0f) */
+    uint32_t keep = 0u - (1u - (under | over));                          /* all ones inside the range */
+    float xs = nn_bits_float(ux & keep);                                  /* 0 outside: keeps n in range */
+    /* n = round(x log2 e): adding 1.5 * 2^23 pushes the fraction out of
+     * the mantissa with round-to-nearest, subtracting it back leaves n */
+    float n = (xs * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = xs - n * 0.693145751953125f;  /* ln 2 high part: 12 bits, so n * hi is exact */
+    r = r - n * 1.42860682030941723e-6f;    /* ln 2 low part */
+    float p = 1.0f / 5040.0f;               /* Horner: 1 + r + r^2/2! + ... + r^7/7! */
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    float scale = nn_bits_float((uint32_t)((int32_t)n + 127) << 23); /* 2^n, n in -126..127 */
+    uint32_t y = nn_float_bits(p * scale);
+    return nn_bits_float((y & keep) | ((0u - over) & 0x7F800000u)); /* 0 below, +inf above */
+}
+
+/* tanh x = sign(x) (1 - e^-2|x|) / (1 + e^-2|x|), within 1e-7 absolute;
+ * below |x| = 0.01 the series x - x^3/3 + 2x^5/15, which keeps the relative
+ * accuracy where 1 - e^-2|x| would cancel. */
+static inline float nn_tanhf(float x)
+{
+    float a = fabsf(x);
+    float e = nn_expf(-2.0f * a);
+    float t = (1.0f - e) / (1.0f + e);
+    float a2 = a * a;
+    float series = a * (1.0f - a2 * (1.0f / 3.0f - a2 * (2.0f / 15.0f)));
+    uint32_t small = 0u - (uint32_t)(nn_float_bits(a) < 0x3C23D70Au); /* |x| < 0.01 (bits of 0.01f) */
+    t = nn_bits_float((nn_float_bits(series) & small) | (nn_float_bits(t) & ~small));
+    return copysignf(t, x);
+}
+
+/* The logistic sigmoid 1 / (1 + e^-x): 0 and 1 exactly at the far ends,
+ * never a cancellation (the sum of two positives). */
+static inline float nn_sigmoidf(float x) { return 1.0f / (1.0f + nn_expf(-x)); }
 
 /* ==== matrix products (matmul.c) ========================================= */
 
@@ -51,6 +129,16 @@
  * tree), identical for every row, so rows are independent bit for bit. */
 void nn_matmul_rows(float *out, int ldo, const float *inp, int ldi, const float *weight, int ldw, const float *bias,
                     int M, int K, int N);
+/* The kernel is built three ways and the CPU picks one: AVX-512 with FMA,
+ * AVX2 with FMA (the same bits: a fused multiply-add is exact by
+ * definition), and a portable build without fusing (other low bits, about
+ * 3x slower). nn_kernel_name() says which one runs ("avx512+fma",
+ * "avx2+fma", "portable"); nn_matmul_rows_using runs a chosen one (for
+ * tests: AUTO is the CPU's choice) and returns 0 if this CPU cannot. */
+typedef enum { NN_KERNEL_AUTO = 0, NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512 } nn_kernel;
+const char *nn_kernel_name(void);
+int nn_matmul_rows_using(nn_kernel kernel, float *out, int ldo, const float *inp, int ldi, const float *weight,
+                         int ldw, const float *bias, int M, int K, int N);
 
 /* General product through BLAS (the only BLAS call in the library):
  *   C (M, N) = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T
@@ -454,6 +542,12 @@ void nn_sum_into(float *dst, const float *const *src, int n_src, size_t n);
 void nn_set_blas_threads(int n);
 /* Online CPUs (at least 1). */
 int nn_cpu_count(void);
+/* The kernel family OpenBLAS chose for this CPU at load time ("SkylakeX",
+ * "Haswell", ...). OpenBLAS 0.3.21 does not know the newest Xeons and falls
+ * back to "Prescott" (SSE3), 3-5x slower in the backward products; the
+ * environment variable OPENBLAS_CORETYPE=SkylakeX, set before the program
+ * starts, fixes that. Trainers print it in their first progress line. */
+const char *nn_blas_core(void);
 
 /* ==== weight files (weights.c) =========================================== *
  * Format (docs/NN.md has it byte by byte), all little-endian:
