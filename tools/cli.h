@@ -38,6 +38,8 @@ int cmd_voices(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_check_dataset(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_train_classifier(int argc, char **argv);
 
 /* Options shared by say and timeline (tools/say_options.c). */
 struct as_say_params_s;

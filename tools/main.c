@@ -19,6 +19,8 @@ static const cli_command commands[] = {
     {"serve", "local HTTP server: browser player, preset editor and a JSON API", cmd_serve},
     {"generate", "make training data: augmented audio features, conditioning, target faces", cmd_generate},
     {"check-dataset", "run the quality contract over a generated dataset, with histograms", cmd_check_dataset},
+    {"classify", "text (with context) -> emotion class probabilities + V, A, D", cmd_classify},
+    {"train-classifier", "train / evaluate / ship the text emotion classifier", cmd_train_classifier},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

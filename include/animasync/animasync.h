@@ -22,6 +22,7 @@
 #ifndef ANIMASYNC_H
 #define ANIMASYNC_H
 
+#include "classifier.h"
 #include "core.h"
 #include "dataset.h"
 #include "engine.h"

@@ -1,0 +1,180 @@
+/* text/tag_text.c — the classifier's part in `say` and `timeline`: tags the
+ * sentences of a text that no explicit emotion tag covers, so untagged text
+ * (an LLM's reply, a script line) still moves the face. A tag holds until
+ * the next (docs/TIMELINE.md), so the uncovered sentences are those before
+ * the first emotion tag; [strength:x] tags do not count and stay where they
+ * are. Each such sentence gets "[class:NN] " in front of it, NN the
+ * intensity from the predicted VAD's distance to neutral (classifier.c),
+ * and is classified with the (up to 2) sentences before it as context. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "animasync/classifier.h"
+#include "core/internal.h"
+#include "text/text_internal.h"
+
+/* End of the tag that starts at s[i] == '[' (index after ']'), or 0 when the
+ * bracket is not closed (the tag parser reports that later). */
+static size_t tag_end(const char *s, size_t n, size_t i)
+{
+    for (size_t k = i + 1; k < n; k++)
+        if (s[k] == ']') return k + 1;
+    return 0;
+}
+
+/* 1 when the bytes at s[i] are a sentence terminator; *k receives its size. */
+static int terminator(const char *s, size_t n, size_t i, size_t *k)
+{
+    static const char *const marks[] = {".", "!", "?", "\xE2\x80\xA6" /* … */, "\xE3\x80\x82" /* 。 */,
+                                        "\xEF\xBC\x81" /* ！ */, "\xEF\xBC\x9F" /* ？ */};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        size_t l = strlen(marks[m]);
+        if (i + l <= n && !memcmp(s + i, marks[m], l)) {
+            *k = l;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Closing quotes and brackets that may follow a terminator. */
+static size_t closer(const char *s, size_t n, size_t i)
+{
+    static const char *const marks[] = {"\"", "'", ")", "\xE2\x80\x9D" /* ” */, "\xE2\x80\x99" /* ’ */,
+                                        "\xE3\x80\x8D" /* 」 */, "\xE3\x80\x8F" /* 』 */};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        size_t l = strlen(marks[m]);
+        if (i + l <= n && !memcmp(s + i, marks[m], l)) return l;
+    }
+    return 0;
+}
+
+/* A growing output string. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;
+} sbuf;
+
+static void put(sbuf *b, const char *p, size_t n)
+{
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *s = as_realloc(b->s, cap);
+        if (!s) { b->failed = 1; return; }
+        b->s = s, b->cap = cap;
+    }
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+/* The plain text of s[a..e) for the classifier: tags dropped, "[[" -> "[". */
+static void plain(sbuf *out, const char *s, size_t a, size_t e)
+{
+    out->len = 0;
+    put(out, "", 0);
+    for (size_t i = a; i < e; i++) {
+        if (s[i] == '[' && i + 1 < e && s[i + 1] == '[') {
+            put(out, "[", 1);
+            i++;
+        } else if (s[i] == '[') {
+            size_t t = tag_end(s, e, i);
+            if (!t) { put(out, s + i, e - i); break; }
+            i = t - 1;
+        } else {
+            put(out, s + i, 1);
+        }
+    }
+}
+
+as_result as_classify_tag_text(const as_classifier *m, const char *text, char **out)
+{
+    if (!text || !out) return as_fail(AS_ERR_INVALID_ARG, "classify: NULL %s", text ? "out" : "text");
+    *out = NULL;
+    size_t n = strlen(text), bad = tc_utf8_check(text, n);
+    if (bad != n) return as_fail(AS_ERR_PARSE, "classify: invalid UTF-8 at byte %zu of the text", bad);
+    /* the uncovered prefix: up to the first tag that is not [strength:...] */
+    size_t prefix = n;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] != '[') continue;
+        if (i + 1 < n && text[i + 1] == '[') { i++; continue; }
+        size_t t = tag_end(text, n, i);
+        if (!t) break;
+        if (t - i > 10 && !strncasecmp(text + i + 1, "strength:", 9)) { i = t - 1; continue; }
+        prefix = i;
+        break;
+    }
+    sbuf res = {0}, sent[3] = {{0}};
+    put(&res, "", 0);
+    as_classifier_state *st = NULL;
+    as_result r = AS_OK;
+    size_t pos = 0;
+    int n_prev = 0; /* sentences classified so far (context: the last 2) */
+    while (pos < prefix && !r) {
+        /* leading white space stays as it is */
+        size_t a = pos;
+        while (a < prefix && (text[a] == ' ' || text[a] == '\t' || text[a] == '\n' || text[a] == '\r')) a++;
+        put(&res, text + pos, a - pos);
+        if (a >= prefix) { pos = a; break; }
+        /* the sentence: up to a terminator run (+ closers) before white space, or a line break */
+        size_t e = a, k;
+        while (e < prefix) {
+            if (text[e] == '\n') break;
+            if (text[e] == '[') {
+                if (e + 1 < prefix && text[e + 1] == '[') { e += 2; continue; }
+                size_t t = tag_end(text, prefix, e);
+                e = t ? t : prefix;
+                continue;
+            }
+            if (terminator(text, prefix, e, &k)) {
+                size_t f = e + k, c;
+                while (f < prefix && (terminator(text, prefix, f, &k) || (k = closer(text, prefix, f)))) f += k;
+                while (f < prefix && (c = closer(text, prefix, f))) f += c;
+                if (f >= prefix || text[f] == ' ' || text[f] == '\t' || text[f] == '\n' || text[f] == '\r') {
+                    e = f;
+                    break;
+                }
+                e = f;
+                continue;
+            }
+            e++;
+        }
+        /* classify it with the previous sentences as context */
+        sbuf *cur = &sent[n_prev % 3];
+        plain(cur, text, a, e);
+        if (!st && !(st = as_classifier_state_create(m))) {
+            r = as_fail(m || as_classifier_default() ? AS_ERR_NOMEM : AS_ERR_UNSUPPORTED, "%s", as_last_error());
+            break;
+        }
+        as_dialogue_turn ctx[2];
+        size_t nc = 0;
+        for (int j = n_prev >= 2 ? n_prev - 2 : 0; j < n_prev; j++) ctx[nc++] = (as_dialogue_turn){sent[j % 3].s, 1};
+        as_classification c;
+        if (cur->failed) r = as_fail(AS_ERR_NOMEM, "classify: out of memory");
+        else r = as_classify_with(st, ctx, nc, cur->s, &c);
+        if (r) break;
+        char tag[64];
+        if (!c.empty) {
+            if (c.emotion == AS_EMO_NEUTRAL) snprintf(tag, sizeof tag, "[neutral] ");
+            else snprintf(tag, sizeof tag, "[%s:%d] ", as_emotion_name(c.emotion), (int)(c.intensity * 100.0f + 0.5f));
+            put(&res, tag, strlen(tag));
+            n_prev++;
+        }
+        put(&res, text + a, e - a);
+        pos = e;
+    }
+    if (!r) put(&res, text + pos, n - pos);
+    if (!r && res.failed) r = as_fail(AS_ERR_NOMEM, "classify: out of memory");
+    as_classifier_state_destroy(st);
+    for (int i = 0; i < 3; i++) as_free(sent[i].s);
+    if (r) {
+        as_free(res.s);
+        return r;
+    }
+    *out = res.s;
+    return AS_OK;
+}
