@@ -299,16 +299,17 @@ typedef struct {
 } tf_work;
 
 /* Inference forward (buffers reused across layers: no backward here). */
-static void tf_forward(const tf_params *p, tf_work *w, const int *ids, const uint8_t *mask, int B)
+static void tf_forward(const tf_params *p, tf_work *w, const int *ids, const uint8_t *mask, int B, int T)
 {
-    int N = B * TF_T;
+    // ids (B, T), mask (B, T), T <= TF_T
+    int N = B * T;
     nn_embedding_forward(w->emb, ids, p->wte, N, TF_E, TF_V);
-    nn_posemb_forward(w->emb, w->emb, p->wpe, B, TF_T, TF_E);
+    nn_posemb_forward(w->emb, w->emb, p->wpe, B, T, TF_E);
     nn_layernorm_forward(w->eln, w->mean, w->rstd, w->emb, p->eln_w, p->eln_b, N, TF_E);
     nn_matmul_forward(w->x, w->eln, p->proj_w, p->proj_b, N, TF_E, TF_D);
     for (int l = 0; l < TF_LAYERS; l++) {
         nn_matmul_forward(w->qkv, w->x, p->qkv_w, p->qkv_b, N, TF_D, 3 * TF_D);
-        nn_attention_forward(w->atty, w->att, w->qkv, mask, B, TF_T, TF_D, TF_NH, 0);
+        nn_attention_forward(w->atty, w->att, w->qkv, mask, B, T, TF_D, TF_NH, 0);
         nn_matmul_forward(w->attp, w->atty, p->att_w, p->att_b, N, TF_D, TF_D);
         nn_residual_forward(w->res, w->x, w->attp, (size_t)N * TF_D);
         nn_layernorm_forward(w->ln, w->mean, w->rstd, w->res, p->ln1_w, p->ln1_b, N, TF_D);
@@ -318,7 +319,7 @@ static void tf_forward(const tf_params *p, tf_work *w, const int *ids, const uin
         nn_residual_forward(w->res, w->ln, w->fco, (size_t)N * TF_D);
         nn_layernorm_forward(w->x, w->mean, w->rstd, w->res, p->ln2_w, p->ln2_b, N, TF_D);
     }
-    nn_select_forward(w->pooled, w->x, NULL, B, TF_T, TF_D);
+    nn_select_forward(w->pooled, w->x, NULL, B, T, TF_D);
     nn_matmul_forward(w->logits, w->pooled, p->cls_w, p->cls_b, B, TF_D, TF_K);
     nn_softmax_forward(w->logits, w->logits, B, TF_K);
     nn_matmul_forward(w->vad, w->pooled, p->vad_w, p->vad_b, B, TF_D, 3);
@@ -333,12 +334,12 @@ static void bench_transformer(nn_rng *rng)
     nn_layout_init_values(&L, values, 2);
     tf_params p;
     nn_layout_bind(&L, &p, values);
-    printf("\n3. micro transformer forward (%zu parameters = %.2f MB float32; %d tokens, d %d, %d heads, "
-           "%d layers shared), one core\n",
-           L.total, L.total * 4.0 / 1e6, TF_T, TF_D, TF_NH, TF_LAYERS);
-    static const int batches[] = {1, 32};
-    for (int bi = 0; bi < 2; bi++) {
-        int B = batches[bi];
+    printf("\n3. micro transformer forward (%zu parameters = %.2f MB float32; d %d, %d heads, %d layers shared), "
+           "one core\n",
+           L.total, L.total * 4.0 / 1e6, TF_D, TF_NH, TF_LAYERS);
+    static const int batches[] = {1, 32, 1, 32}, lengths[] = {64, 64, 16, 16};
+    for (int bi = 0; bi < 4; bi++) {
+        int B = batches[bi], T = lengths[bi];
         size_t N = (size_t)B * TF_T;
         tf_work w;
         float **f[] = {&w.emb, &w.eln, &w.mean, &w.rstd, &w.x, &w.qkv, &w.att, &w.atty, &w.attp, &w.res,
@@ -357,10 +358,10 @@ static void bench_transformer(nn_rng *rng)
         int reps = 64 / B + 1;
         for (int run = 0; run < 7; run++) {
             double t0 = cpu_now();
-            for (int r = 0; r < reps; r++) tf_forward(&p, &w, ids, mask, B);
+            for (int r = 0; r < reps; r++) tf_forward(&p, &w, ids, mask, B, T);
             best = fmin(best, (cpu_now() - t0) / reps);
         }
-        printf("   batch %2d: %8.3f ms per batch = %7.0f sentences/s\n", B, best * 1e3, B / best);
+        printf("   %2d tokens, batch %2d: %8.3f ms per batch = %7.0f sentences/s\n", T, B, best * 1e3, B / best);
         for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(*f[i]);
         free(ids), free(mask);
     }

@@ -325,6 +325,39 @@ static void test_c_source(const char *dir)
     free(v);
 }
 
+static void test_checkpoint(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/ckpt.bin", dir);
+    size_t n = 50;
+    float val[50], m[50], v[50], rv[50], rm[50], rvv[50];
+    for (size_t i = 0; i < n; i++) val[i] = (float)i * 0.5f, m[i] = -(float)i, v[i] = (float)i * 1e-3f;
+    int32_t hp[2] = {16, 3};
+    long big_step = 5000000000L; /* more than 32 bits */
+    CHECK(nn_checkpoint_save(path, AS_NN_KIND_TEXT_CLASSIFIER, hp, 2, val, m, v, n, big_step, "tok", 3) == AS_OK);
+    long step = 0;
+    static const char *const names[2] = {"d_model", "layers"};
+    CHECKF(nn_checkpoint_load(path, AS_NN_KIND_TEXT_CLASSIFIER, hp, names, 2, rv, rm, rvv, n, &step, NULL) == AS_OK,
+           "checkpoint load: %s", as_last_error());
+    CHECK(step == big_step);
+    CHECK(memcmp(rv, val, sizeof val) == 0 && memcmp(rm, m, sizeof m) == 0 && memcmp(rvv, v, sizeof v) == 0);
+    /* a checkpoint is not a model file, and the other way round */
+    nn_weights w;
+    CHECK(nn_weights_load(path, AS_NN_KIND_TEXT_CLASSIFIER, NULL, &w) == AS_ERR_PARSE);
+    CHECKF(contains(as_last_error(), "text classifier checkpoint"), "%s", as_last_error());
+    CHECK(nn_weights_load(path, AS_NN_KIND_TEXT_CLASSIFIER | AS_NN_KIND_CHECKPOINT, NULL, &w) == AS_OK &&
+          w.n_extra == 3 && memcmp(w.extra, "tok", 3) == 0);
+    nn_weights_free(&w);
+    /* another model shape is refused by name */
+    int32_t other[2] = {32, 3};
+    CHECK(nn_checkpoint_load(path, AS_NN_KIND_TEXT_CLASSIFIER, other, names, 2, rv, rm, rvv, n, &step, HINT) ==
+          AS_ERR_PARSE);
+    CHECKF(contains(as_last_error(), "d_model is 16 in the weight file, this model expects 32"), "%s",
+           as_last_error());
+    CHECK(nn_checkpoint_load(path, AS_NN_KIND_TEXT_CLASSIFIER, hp, names, 2, rv, rm, rvv, n - 1, &step, HINT) ==
+          AS_ERR_PARSE);
+}
+
 int main(void)
 {
     const char *dir = test_tmpdir();
@@ -334,6 +367,7 @@ int main(void)
     test_round_trip(dir);
     test_refusals(dir);
     test_alloc_failure(dir);
+    test_checkpoint(dir);
     test_c_source(dir);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

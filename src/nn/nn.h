@@ -589,6 +589,19 @@ as_result nn_weights_expect(const nn_weights *w, const int32_t *hparams, const c
                             size_t n_values, const char *label, const char *hint);
 void nn_weights_free(nn_weights *w);
 
+/* Training checkpoints, for resuming: the weights, both AdamW moments and
+ * the step count in one weight file of kind | AS_NN_KIND_CHECKPOINT, whose
+ * hyperparameters are the model's followed by the step (two int32: low,
+ * high) and whose values are values, m, v (n each). extra (e.g. a
+ * tokenizer) is stored as in a weight file; nn_weights_load reads it.
+ * Loading checks the kind, the model's hyperparameters and n, then fills
+ * values, m, v and *step (which may be NULL). */
+as_result nn_checkpoint_save(const char *path, int32_t kind, const int32_t *hparams, int n_hparams,
+                             const float *values, const float *m, const float *v, size_t n, long step,
+                             const void *extra, size_t n_extra);
+as_result nn_checkpoint_load(const char *path, int32_t kind, const int32_t *hparams, const char *const *names,
+                             int n_hparams, float *values, float *m, float *v, size_t n, long *step, const char *hint);
+
 /* CRC-32 (ISO-HDLC / IEEE 802.3: reflected polynomial 0xEDB88320, initial
  * and final XOR 0xFFFFFFFF; crc32("123456789") = 0xCBF43926), continued from
  * crc (0 to start). */

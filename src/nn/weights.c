@@ -83,18 +83,31 @@ const char *as_nn_kind_name(int kind)
  * hparams[h], value count, extra byte count. */
 static size_t header_bytes(int h) { return 4 * (size_t)(4 + h + 2); }
 
-as_result nn_weights_save(const char *path, int32_t kind, const int32_t *hparams, int n_hparams, const float *values,
-                          size_t n_values, const void *extra, size_t n_extra)
+/* One run of values to write: the writer takes several, so a checkpoint
+ * (values, m, v) needs no copy into one buffer. */
+typedef struct {
+    const float *x;
+    size_t n;
+} segment;
+
+static as_result write_file(const char *path, int32_t kind, const int32_t *hparams, int n_hparams,
+                            const segment *seg, int n_seg, const void *extra, size_t n_extra)
 {
-    if (!path || n_hparams < 0 || n_hparams > NN_MAX_HPARAMS || (n_hparams && !hparams) || (n_values && !values) ||
-        (n_extra && !extra))
+    size_t n_values = 0;
+    for (int s = 0; s < n_seg; s++) n_values += seg[s].n;
+    if (!path || n_hparams < 0 || n_hparams > NN_MAX_HPARAMS || (n_hparams && !hparams) || (n_extra && !extra))
         return as_fail(AS_ERR_INVALID_ARG, "nn_weights_save: bad arguments");
+    for (int s = 0; s < n_seg; s++)
+        if (seg[s].n && !seg[s].x) return as_fail(AS_ERR_INVALID_ARG, "nn_weights_save: values are NULL");
     if (n_values > INT32_MAX || n_extra > INT32_MAX)
         return as_fail(AS_ERR_RANGE, "%s: too large for a weight file (%zu values, %zu extra bytes)", path, n_values,
                        n_extra);
-    for (size_t i = 0; i < n_values; i++)
-        if (!isfinite(values[i]))
-            return as_fail(AS_ERR_INVALID_ARG, "%s: weight %zu is not a finite number; refusing to save it", path, i);
+    size_t at = 0;
+    for (int s = 0; s < n_seg; s++)
+        for (size_t i = 0; i < seg[s].n; i++, at++)
+            if (!isfinite(seg[s].x[i]))
+                return as_fail(AS_ERR_INVALID_ARG, "%s: weight %zu is not a finite number; refusing to save it",
+                               path, at);
 
     /* the header in one buffer */
     unsigned char head[4 * (4 + NN_MAX_HPARAMS + 2)];
@@ -114,11 +127,13 @@ as_result nn_weights_save(const char *path, int32_t kind, const int32_t *hparams
     uint32_t crc = nn_crc32(0, head, hb);
     /* values in chunks, each float as its 4 little-endian bytes */
     unsigned char buf[4096];
-    for (size_t i = 0; ok && i < n_values;) {
-        size_t k = 0;
-        for (; k < sizeof buf / 4 && i < n_values; k++, i++) put_u32(buf + 4 * k, float_bits(values[i]));
-        ok = fwrite(buf, 1, 4 * k, af.f) == 4 * k;
-        crc = nn_crc32(crc, buf, 4 * k);
+    for (int s = 0; s < n_seg; s++) {
+        for (size_t i = 0; ok && i < seg[s].n;) {
+            size_t k = 0;
+            for (; k < sizeof buf / 4 && i < seg[s].n; k++, i++) put_u32(buf + 4 * k, float_bits(seg[s].x[i]));
+            ok = fwrite(buf, 1, 4 * k, af.f) == 4 * k;
+            crc = nn_crc32(crc, buf, 4 * k);
+        }
     }
     if (ok && n_extra) {
         ok = fwrite(extra, 1, n_extra, af.f) == n_extra;
@@ -133,6 +148,29 @@ as_result nn_weights_save(const char *path, int32_t kind, const int32_t *hparams
         return as_fail(AS_ERR_IO, "%s: write failed", path);
     }
     return as_atomic_commit(&af);
+}
+
+as_result nn_weights_save(const char *path, int32_t kind, const int32_t *hparams, int n_hparams, const float *values,
+                          size_t n_values, const void *extra, size_t n_extra)
+{
+    segment seg = {values, n_values};
+    return write_file(path, kind, hparams, n_hparams, &seg, 1, extra, n_extra);
+}
+
+as_result nn_checkpoint_save(const char *path, int32_t kind, const int32_t *hparams, int n_hparams,
+                             const float *values, const float *m, const float *v, size_t n, long step,
+                             const void *extra, size_t n_extra)
+{
+    if (n_hparams < 0 || n_hparams + 2 > NN_MAX_HPARAMS || (n_hparams && !hparams) || step < 0)
+        return as_fail(AS_ERR_INVALID_ARG, "nn_checkpoint_save: bad arguments");
+    /* the model's hyperparameters, then the step as two int32 (low, high) */
+    int32_t hp[NN_MAX_HPARAMS];
+    for (int i = 0; i < n_hparams; i++) hp[i] = hparams[i];
+    uint64_t st = (uint64_t)step;
+    hp[n_hparams] = (int32_t)(uint32_t)(st & 0xFFFFFFFFu);
+    hp[n_hparams + 1] = (int32_t)(uint32_t)(st >> 32);
+    segment seg[3] = {{values, n}, {m, n}, {v, n}};
+    return write_file(path, kind | AS_NN_KIND_CHECKPOINT, hp, n_hparams + 2, seg, 3, extra, n_extra);
 }
 
 /* ---- reader ------------------------------------------------------------------- */
@@ -261,6 +299,36 @@ as_result nn_weights_expect(const nn_weights *w, const int32_t *hparams, const c
         return as_fail(AS_ERR_PARSE, "%s: %zu weights in the file, this model has %zu; %s", label, w->n_values,
                        n_values, hint);
     return AS_OK;
+}
+
+as_result nn_checkpoint_load(const char *path, int32_t kind, const int32_t *hparams, const char *const *names,
+                             int n_hparams, float *values, float *m, float *v, size_t n, long *step, const char *hint)
+{
+    if (!hint) hint = "start the training from scratch, or resume from a checkpoint of this model";
+    if (n_hparams < 0 || n_hparams + 2 > NN_MAX_HPARAMS || (n_hparams && !hparams))
+        return as_fail(AS_ERR_INVALID_ARG, "nn_checkpoint_load: bad arguments");
+    nn_weights w;
+    as_result r = nn_weights_load(path, kind | AS_NN_KIND_CHECKPOINT, hint, &w);
+    if (r != AS_OK) return r;
+    /* the model's hyperparameters must match; the last two are the step */
+    int32_t want[NN_MAX_HPARAMS];
+    for (int i = 0; i < n_hparams; i++) want[i] = hparams[i];
+    if (w.n_hparams == n_hparams + 2) {
+        want[n_hparams] = w.hparams[n_hparams];
+        want[n_hparams + 1] = w.hparams[n_hparams + 1];
+    }
+    const char *nm[NN_MAX_HPARAMS];
+    for (int i = 0; i < n_hparams + 2; i++) nm[i] = i < n_hparams ? (names ? names[i] : NULL) : "step";
+    r = nn_weights_expect(&w, want, nm, n_hparams + 2, 3 * n, path, hint);
+    if (r == AS_OK) {
+        memcpy(values, w.values, n * sizeof(float));
+        memcpy(m, w.values + n, n * sizeof(float));
+        memcpy(v, w.values + 2 * n, n * sizeof(float));
+        uint64_t st = (uint64_t)(uint32_t)w.hparams[n_hparams] | (uint64_t)(uint32_t)w.hparams[n_hparams + 1] << 32;
+        if (step) *step = (long)st;
+    }
+    nn_weights_free(&w);
+    return r;
 }
 
 as_result as_nn_file_info_read(const char *path, as_nn_file_info *info)
