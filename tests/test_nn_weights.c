@@ -313,6 +313,17 @@ static void test_c_source(const char *dir)
     int st = test_run(cmd, out, sizeof out);
     CHECKF(st == 0 && contains(out, "ok"), "generated C compiles and holds the exact values (status %d): %s", st, out);
 
+    /* the arrays as the library reads them back: kind checked, a copy */
+    int32_t header[5] = {AS_NN_KIND_LIPSYNC_STUDENT, 3, 141, 128, -1};
+    nn_weights w;
+    CHECK(nn_weights_from_arrays(header, v, n, "built-in", AS_NN_KIND_LIPSYNC_STUDENT, NULL, &w) == AS_OK);
+    CHECK(w.n_hparams == 3 && w.hparams[1] == 128 && w.n_values == n && w.values != v &&
+          memcmp(w.values, v, n * sizeof(float)) == 0);
+    CHECK(nn_weights_expect(&w, hp, NULL, 3, n, "built-in", NULL) == AS_OK);
+    nn_weights_free(&w);
+    CHECK(nn_weights_from_arrays(header, v, n, "built-in", AS_NN_KIND_TEXT_CLASSIFIER, NULL, &w) == AS_ERR_PARSE);
+    CHECKF(contains(as_last_error(), "built-in: holds a lipsync student"), "%s", as_last_error());
+
     /* refusals: a name that is not an identifier, a NaN */
     CHECK(nn_weights_write_c(src, "3bad name", "x", 0, NULL, 0, v, n) == AS_ERR_INVALID_ARG);
     v[9] = INFINITY;

@@ -582,6 +582,12 @@ as_result nn_weights_load(const char *path, int32_t kind, const char *hint, nn_w
 /* The same from bytes in memory (label names them in messages). */
 as_result nn_weights_parse(const void *data, size_t len, const char *label, int32_t kind, const char *hint,
                            nn_weights *out);
+/* The same from the arrays of a generated C source (nn_weights_write_c):
+ * header = {kind, h, hparams...}, values (n_values). Checks the kind and
+ * copies, so built-in and file weights go through the same checks
+ * (nn_weights_expect) and the same nn_weights_free. */
+as_result nn_weights_from_arrays(const int32_t *header, const float *values, size_t n_values, const char *label,
+                                 int32_t kind, const char *hint, nn_weights *out);
 /* Checks a loaded file against what a model expects: its hyperparameters
  * (names may be NULL, else n_hparams names for the message) and its value
  * count. AS_ERR_PARSE with the first mismatch and the hint. */

@@ -280,6 +280,35 @@ as_result nn_weights_load(const char *path, int32_t kind, const char *hint, nn_w
     return r;
 }
 
+as_result nn_weights_from_arrays(const int32_t *header, const float *values, size_t n_values, const char *label,
+                                 int32_t kind, const char *hint, nn_weights *out)
+{
+    if (!out) return as_fail(AS_ERR_INVALID_ARG, "nn_weights_from_arrays: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!label) label = "built-in weights";
+    if (!hint) hint = DEFAULT_HINT;
+    if (!header || (n_values && !values))
+        return as_fail(AS_ERR_INVALID_ARG, "nn_weights_from_arrays: NULL arrays");
+    /* the generated header: kind, hyperparameter count, hyperparameters */
+    if (header[1] < 0 || header[1] > NN_MAX_HPARAMS)
+        return as_fail(AS_ERR_PARSE, "%s: corrupt header (%d hyperparameters); %s", label, (int)header[1], hint);
+    if (kind >= 0 && header[0] != kind)
+        return as_fail(AS_ERR_PARSE, "%s: holds a %s (kind %d), not a %s (kind %d); %s", label,
+                       as_nn_kind_name(header[0]), (int)header[0], as_nn_kind_name(kind), (int)kind, hint);
+    out->version = AS_NN_FORMAT_VERSION;
+    out->kind = header[0];
+    out->n_hparams = header[1];
+    for (int i = 0; i < header[1]; i++) out->hparams[i] = header[2 + i];
+    out->n_values = n_values;
+    out->values = as_malloc(n_values * sizeof(float));
+    if (!out->values) {
+        nn_weights_free(out);
+        return as_fail(AS_ERR_NOMEM, "%s: out of memory for %zu weights", label, n_values);
+    }
+    if (n_values) memcpy(out->values, values, n_values * sizeof(float));
+    return AS_OK;
+}
+
 as_result nn_weights_expect(const nn_weights *w, const int32_t *hparams, const char *const *names, int n_hparams,
                             size_t n_values, const char *label, const char *hint)
 {
