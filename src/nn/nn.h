@@ -28,12 +28,13 @@
  *     that can fail return as_result and record a message with as_fail.
  *
  * Numerics: every forward matrix product goes through one row-stable kernel
- * (nn_matmul_rows): the value of an output row depends only on that input
- * row and the weights, never on how many rows are computed together, on the
- * batch split or on the thread count. So a stream that feeds one frame at a
- * time gets bit-identical outputs to one offline call over the whole clip.
- * Backward products go through OpenBLAS (nn_gemm); BLAS appears nowhere
- * else. */
+ * (nn_matmul_rows, built for AVX-512, AVX2 and plain x86-64, picked by the
+ * CPU): the value of an output row depends only on that input row and the
+ * weights, never on how many rows are computed together or on the batch
+ * split. So a stream that feeds one frame at a time gets bit-identical
+ * outputs to one offline call over the whole clip. Backward products go
+ * through OpenBLAS (nn_gemm, matmul.c); BLAS appears nowhere else.
+ * docs/NN.md has the determinism guarantees in one table. */
 #ifndef AS_NN_H
 #define AS_NN_H
 
@@ -321,7 +322,8 @@ void nn_gru_backward(float *dinp, float *dh0, float *dwx, float *dbx, float *dwh
 
 /* ==== multi-head self-attention (attention.c) ============================ */
 
-/* Scaled dot-product attention over NH heads of size C / NH (Vaswani et al.,
+/* Scaled dot-product attention over NH heads of size C / NH (C a multiple
+ * of NH) (Vaswani et al.,
  * "Attention Is All You Need", NeurIPS 2017), after a qkv projection
  * (nn_matmul_forward to 3C) and before the output projection:
  *   att[b,h,i,j] = softmax_j(q_i . k_j / sqrt(C/NH)) over the keys j allowed
