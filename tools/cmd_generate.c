@@ -25,7 +25,7 @@ static void help(void)
          "  --scenarios PATH        the corpus (a directory like data/scenarios, or one .jsonl)\n"
          "  --out DIR               output directory (created if missing)\n"
          "  --clips N               clips in the whole dataset (default 1000)\n"
-         "  --jobs J                worker threads, 1..64 (default 1)\n"
+         "  --jobs J                worker processes, 1..64 (default 1)\n"
          "  --seed S                everything random follows from it (default 1)\n"
          "  --shard K/N             make only shards K, K+N, K+2N, ... (1-based, of meta.json's list)\n"
          "  --shard-size N          clips per shard (default 256)\n"
@@ -53,6 +53,15 @@ typedef struct {
     int tty;
     double last_print;
 } progress_state;
+
+/* Library warnings (a redrawn clip, a leftover removed) go to stderr on a
+ * line of their own, above the progress bar. */
+static void on_log(as_log_level level, const char *msg, void *user)
+{
+    const progress_state *ps = user;
+    if (level > AS_LOG_WARN || ps->quiet) return;
+    fprintf(stderr, "%sanimasync: %s: %s\n", ps->tty ? "\r\033[K" : "", level == AS_LOG_ERROR ? "error" : "warning", msg);
+}
 
 static void format_eta(char *buf, size_t n, double s)
 {
@@ -155,6 +164,7 @@ int cmd_generate(int argc, char **argv)
     ps.tty = isatty(STDERR_FILENO);
     gp.progress = on_progress;
     gp.progress_user = &ps;
+    as_log_set(on_log, &ps);
     signal(SIGINT, on_sigint);
     as_generate_report rep;
     as_result r = as_dataset_generate(&gp, &rep);

@@ -71,7 +71,7 @@ typedef enum {
     AS_NOISE_WHITE = 0, /* flat spectrum (Gaussian) */
     AS_NOISE_PINK = 1,  /* -3 dB per octave (Kellet's filter on white noise) */
     AS_NOISE_BROWN = 2, /* -6 dB per octave (leaky integral of white noise) */
-    AS_NOISE_HUM = 3,   /* mains hum: 50 or 60 Hz and 4 harmonics, plus pink noise 20 dB below */
+    AS_NOISE_HUM = 3,   /* mains hum: 50 or 60 Hz and 4 harmonics, plus pink noise 29 dB below */
     AS_NUM_NOISE_KINDS
 } as_noise_kind;
 
@@ -176,8 +176,8 @@ typedef struct {
     double elapsed_s;       /* wall-clock seconds since the run started */
 } as_generate_progress;
 
-/* Called on the thread that called as_dataset_generate, about five times a
- * second and once at the end. Return non-zero to stop the run (the shards
+/* Called in the calling process and thread, about five times a second and
+ * once at the end (never in a worker). Return non-zero to stop the run (the shards
  * already written stay; the result is AS_ERR_INVALID_ARG, "cancelled"). */
 typedef int (*as_generate_progress_fn)(const as_generate_progress *p, void *user_data);
 
@@ -189,8 +189,10 @@ typedef struct {
     float validation_fraction;  /* share of clips in the validation split, 0..0.5 (default 0.05) */
     float test_fraction;        /* share in the test split, 0..0.5 (default 0.05) */
     uint64_t seed;              /* everything random follows from it (default 1) */
-    int jobs;                   /* worker threads, 1..64 (default 1); each synthesis
-                                   runs in its own forked process (tts.h) */
+    int jobs;                   /* worker processes, 1..64 (default 1): forked from the
+                                   caller, each single-threaded (the caller should not
+                                   be allocating on other threads meanwhile: a fork
+                                   copies their locks) */
     int shard_k, shard_n;       /* make only the shards s (0-based, in meta.json order)
                                    with s % shard_n == shard_k - 1; 1 <= k <= n <= 100000
                                    (default 1 of 1: all) */

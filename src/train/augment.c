@@ -234,6 +234,21 @@ static as_result reverberate(float *x, size_t n, int rate, float rt60_s, float d
 
 /* ---- noise ------------------------------------------------------------------ */
 
+/* Two independent standard normal values (Marsaglia's polar method,
+ * Marsaglia & Bray 1964: no trigonometry, one log per pair). */
+static void normal_pair(as_ds_rng *g, double *a, double *b)
+{
+    double u, v, s;
+    do {
+        u = 2.0 * as_ds_rng_uniform(g) - 1.0;
+        v = 2.0 * as_ds_rng_uniform(g) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double k = sqrt(-2.0 * log(s) / s);
+    *a = u * k;
+    *b = v * k;
+}
+
 static void make_noise(float *out, size_t n, int rate, as_noise_kind kind, float hum_hz, uint64_t seed)
 {
     as_ds_rng g;
@@ -241,10 +256,22 @@ static void make_noise(float *out, size_t n, int rate, as_noise_kind kind, float
     /* Paul Kellet's "refined" pink filter (musicdsp.org, 1999): 7 one-pole
      * sections whose sum is within 0.05 dB of -3 dB/octave above 9 Hz at 44.1 kHz. */
     double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, brown = 0;
-    double phase[5];
-    for (int h = 0; h < 5; h++) phase[h] = 2.0 * PI * as_ds_rng_uniform(&g);
+    /* Hum: each harmonic is a phasor (c, s) turned by its step every sample
+     * (a rotation, cheaper than sin() and exact to rounding; renormalised
+     * every 1024 samples so its length stays 1). */
+    double hc[5], hs[5], sc[5], ss[5];
+    for (int h = 0; h < 5; h++) {
+        double ph = 2.0 * PI * as_ds_rng_uniform(&g), w = 2.0 * PI * hum_hz * (h + 1) / rate;
+        hc[h] = cos(ph);
+        hs[h] = sin(ph);
+        sc[h] = cos(w);
+        ss[h] = sin(w);
+    }
+    double spare = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double w = as_ds_rng_normal(&g), v;
+        double w, v;
+        if (i % 2 == 0) normal_pair(&g, &w, &spare);
+        else w = spare;
         switch (kind) {
         case AS_NOISE_WHITE: v = w; break;
         case AS_NOISE_BROWN:
@@ -266,11 +293,21 @@ static void make_noise(float *out, size_t n, int rate, as_noise_kind kind, float
             b6 = w * 0.115926;
             if (kind == AS_NOISE_HUM) {
                 /* Mains hum: the fundamental and four harmonics at 1/k
-                 * amplitude; the pink part sits 20 dB below it (x 0.1 in
-                 * amplitude against a hum of RMS about 1). */
-                double t = (double)i / rate, hum = 0.0;
-                for (int h = 1; h <= 5; h++) hum += sin(2.0 * PI * hum_hz * h * t + phase[h - 1]) / h;
-                v = hum + 0.1 * v / 3.0;
+                 * amplitude (RMS 0.86), plus the pink noise (RMS 3.05 from
+                 * Kellet's filter) scaled by 0.01: 29 dB under the hum. */
+                double hum = 0.0;
+                for (int h = 0; h < 5; h++) {
+                    hum += hs[h] / (h + 1);
+                    double c = hc[h] * sc[h] - hs[h] * ss[h];
+                    hs[h] = hs[h] * sc[h] + hc[h] * ss[h];
+                    hc[h] = c;
+                    if ((i & 1023) == 1023) {
+                        double len = sqrt(hc[h] * hc[h] + hs[h] * hs[h]);
+                        hc[h] /= len;
+                        hs[h] /= len;
+                    }
+                }
+                v = hum + 0.01 * v;
             }
             break;
         }

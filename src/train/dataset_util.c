@@ -49,13 +49,6 @@ size_t as_ds_rng_index(as_ds_rng *r, size_t n)
     return i < n ? i : n - 1;
 }
 
-double as_ds_rng_normal(as_ds_rng *r)
-{
-    /* Box-Muller: u1 in (0, 1] so the log is finite. */
-    double u1 = 1.0 - as_ds_rng_uniform(r), u2 = as_ds_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 double as_ds_rng_beta(as_ds_rng *r, int a, int b)
 {
     /* The k-th smallest of n uniforms is Beta(k, n + 1 - k) (David &

@@ -43,8 +43,6 @@ double as_ds_rng_uniform(as_ds_rng *r);
 double as_ds_rng_range(as_ds_rng *r, double lo, double hi);
 /* Uniform integer 0..n-1 (n >= 1). */
 size_t as_ds_rng_index(as_ds_rng *r, size_t n);
-/* Standard normal (Box-Muller). */
-double as_ds_rng_normal(as_ds_rng *r);
 /* Beta(a, b) for whole a, b in 1..20: the a-th smallest of a + b - 1
  * uniforms (the order-statistic construction; exact for whole parameters). */
 double as_ds_rng_beta(as_ds_rng *r, int a, int b);

@@ -1,28 +1,29 @@
 /* train/generate.c — a generator run: plans the dataset (clips per split,
  * shards), records it in meta.json, skips the shards already finished, makes
- * the others with worker threads, writes each shard as a directory of .npy
+ * the others with worker processes, writes each shard as a directory of .npy
  * files under a temporary name and renames it when complete, and rebuilds
  * manifest.jsonl from the finished shards.
  *
  * Work is handed out clip by clip in dataset order, so every worker stays
- * busy even when one shard is left, and a shard is written by the worker
- * that finishes its last clip. Each clip depends only on its own seed
- * (as_gen_clip_seed), never on which worker made it or when: the output is
- * byte-identical for any --jobs and any --shard slicing. Threads, not worker
- * processes: every synthesis already runs in its own forked process
- * (tts.h), and threads share the compiler, the corpus and the shard buffers
- * for free. */
+ * busy even when one shard is left; workers send finished clips back, and
+ * this process appends them to their shard in row order. Each clip depends
+ * only on its own seed (as_gen_clip_seed), never on which worker made it or
+ * when: the output is byte-identical for any --jobs and any --shard
+ * slicing. Why processes rather than threads: see "the worker processes". */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -428,124 +429,6 @@ static int shard_present(const char *dir, const char *name)
     return ok;
 }
 
-/* ---- writing a shard ------------------------------------------------------------ */
-
-/* Writes one array from the clips' parts: part(c) points at clip c's rows. */
-typedef const void *(*part_fn)(const as_gen_clip *c, size_t *rows);
-
-static const void *part_features(const as_gen_clip *c, size_t *rows) { *rows = c->n_feat; return c->features; }
-static const void *part_cond(const as_gen_clip *c, size_t *rows) { *rows = c->n_anim; return c->cond; }
-static const void *part_targets(const as_gen_clip *c, size_t *rows) { *rows = c->n_anim; return c->targets; }
-static const void *part_teacher(const as_gen_clip *c, size_t *rows) { *rows = c->n_anim; return c->teacher; }
-static const void *part_visemes(const as_gen_clip *c, size_t *rows) { *rows = c->n_anim; return c->visemes; }
-
-static as_result write_parts(const char *dir, const char *file, as_npy_dtype t, size_t cols, const as_gen_clip *clips,
-                             size_t n, part_fn part)
-{
-    char *path = as_ds_path(dir, file);
-    if (!path) return as_fail(AS_ERR_NOMEM, "out of memory");
-    size_t total = 0, rows;
-    for (size_t i = 0; i < n; i++) {
-        part(&clips[i], &rows);
-        total += rows;
-    }
-    unsigned char head[256];
-    size_t hl = as_npy_header(head, t, total, cols);
-    FILE *f = fopen(path, "wb");
-    as_result r = AS_OK;
-    if (!f) {
-        r = as_fail(AS_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        as_free(path);
-        return r;
-    }
-    int ok = fwrite(head, 1, hl, f) == hl;
-    for (size_t i = 0; ok && i < n; i++) {
-        const void *d = part(&clips[i], &rows);
-        size_t bytes = rows * (cols ? cols : 1) * as_npy_itemsize(t);
-        ok = bytes == 0 || fwrite(d, 1, bytes, f) == bytes;
-    }
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) r = as_fail(AS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    as_free(path);
-    return r;
-}
-
-static as_result write_shard(const char *out_dir, const shard_plan *sp, const as_gen_clip *clips)
-{
-    if (!as_npy_host_little_endian()) return as_fail(AS_ERR_UNSUPPORTED, "generate: needs a little-endian host");
-    char tmp_name[64];
-    snprintf(tmp_name, sizeof tmp_name, "%s.tmp.%ld", sp->name, (long)getpid());
-    char *tmp = as_ds_path(out_dir, tmp_name), *final = as_ds_path(out_dir, sp->name);
-    int64_t *index = as_malloc(sp->n_clips * AS_CLIP_NUM_COLUMNS * sizeof(int64_t));
-    int8_t *labels = as_malloc(sp->n_clips * 2 * AS_DATASET_MAX_TURNS);
-    double *stats = as_calloc(3 * AS_FEAT_DIM, sizeof(double));
-    char *mpath = NULL;
-    as_result r = AS_OK;
-    if (!tmp || !final || !index || !labels || !stats) { r = as_fail(AS_ERR_NOMEM, "out of memory"); goto done; }
-    as_ds_remove_tree(tmp);
-    if (mkdir(tmp, 0777) != 0) { r = as_fail(AS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno)); goto done; }
-    size_t feat_off = 0, anim_off = 0;
-    for (size_t i = 0; i < sp->n_clips; i++) {
-        const as_gen_clip *c = &clips[i];
-        int64_t *row = index + i * AS_CLIP_NUM_COLUMNS;
-        row[AS_CLIP_INDEX] = (int64_t)(sp->first_clip + i);
-        row[AS_CLIP_FEAT_OFFSET] = (int64_t)feat_off;
-        row[AS_CLIP_FEAT_FRAMES] = (int64_t)c->n_feat;
-        row[AS_CLIP_ANIM_OFFSET] = (int64_t)anim_off;
-        row[AS_CLIP_ANIM_FRAMES] = (int64_t)c->n_anim;
-        row[AS_CLIP_SPLIT] = (int64_t)sp->split;
-        row[AS_CLIP_FAMILY] = (int64_t)c->family;
-        row[AS_CLIP_LANG] = (int64_t)c->lang;
-        memcpy(labels + i * 2 * AS_DATASET_MAX_TURNS, c->labels, 2 * AS_DATASET_MAX_TURNS);
-        feat_off += c->n_feat;
-        anim_off += c->n_anim;
-        for (size_t k = 0; k < c->n_feat; k++)
-            for (int j = 0; j < AS_FEAT_DIM; j++) {
-                double v = c->features[k * AS_FEAT_DIM + j];
-                stats[AS_FEAT_DIM + j] += v;
-                stats[2 * AS_FEAT_DIM + j] += v * v;
-            }
-    }
-    for (int j = 0; j < AS_FEAT_DIM; j++) stats[j] = (double)feat_off;
-    if ((r = write_parts(tmp, "features.npy", AS_NPY_F4, AS_FEAT_DIM, clips, sp->n_clips, part_features)) != AS_OK ||
-        (r = write_parts(tmp, "cond.npy", AS_NPY_F4, AS_COND_DIM, clips, sp->n_clips, part_cond)) != AS_OK ||
-        (r = write_parts(tmp, "targets.npy", AS_NPY_F4, AS_NUM_CHANNELS, clips, sp->n_clips, part_targets)) != AS_OK ||
-        (r = write_parts(tmp, "teacher.npy", AS_NPY_F4, AS_NUM_CHANNELS, clips, sp->n_clips, part_teacher)) != AS_OK ||
-        (r = write_parts(tmp, "visemes.npy", AS_NPY_U1, 0, clips, sp->n_clips, part_visemes)) != AS_OK)
-        goto done;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/clips.npy", tmp);
-    if ((r = as_npy_write(path, AS_NPY_I8, sp->n_clips, AS_CLIP_NUM_COLUMNS, index)) != AS_OK) goto done;
-    snprintf(path, sizeof path, "%s/labels.npy", tmp);
-    if ((r = as_npy_write(path, AS_NPY_I1, sp->n_clips, 2 * AS_DATASET_MAX_TURNS, labels)) != AS_OK) goto done;
-    snprintf(path, sizeof path, "%s/stats.npy", tmp);
-    if ((r = as_npy_write(path, AS_NPY_F8, 3, AS_FEAT_DIM, stats)) != AS_OK) goto done;
-    mpath = as_ds_path(tmp, "manifest.jsonl");
-    FILE *f = mpath ? fopen(mpath, "wb") : NULL;
-    if (!f) { r = as_fail(AS_ERR_IO, "cannot write %s", mpath ? mpath : tmp); goto done; }
-    int ok = 1;
-    for (size_t i = 0; i < sp->n_clips && ok; i++)
-        ok = fputs(clips[i].manifest, f) >= 0;
-    if (fclose(f) != 0 || !ok) { r = as_fail(AS_ERR_IO, "%s: write failed", mpath); goto done; }
-    /* The shard exists only once complete: one rename of the directory. */
-    if (rename(tmp, final) != 0) {
-        if ((errno == ENOTEMPTY || errno == EEXIST) && shard_present(out_dir, sp->name)) {
-            as_ds_remove_tree(tmp); /* another process finished it first: the same bytes */
-        } else {
-            r = as_fail(AS_ERR_IO, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-        }
-    }
-done:
-    if (r != AS_OK && tmp) as_ds_remove_tree(tmp);
-    as_free(mpath);
-    as_free(tmp);
-    as_free(final);
-    as_free(index);
-    as_free(labels);
-    as_free(stats);
-    return r;
-}
-
 /* manifest.jsonl: the finished shards' manifests, in dataset order. */
 static as_result rebuild_manifest(const char *out_dir, const shard_plan *plan, size_t n_plan)
 {
@@ -574,11 +457,22 @@ static as_result rebuild_manifest(const char *out_dir, const shard_plan *plan, s
 
 /* ---- the workers ----------------------------------------------------------------- */
 
+/* A shard of this run: its writer is opened when its first clip is handed
+ * out; clips that come back ahead of their turn wait in pending[] until the
+ * rows before them are written. */
 typedef struct {
     const shard_plan *plan;
-    as_gen_clip *clips;  /* (n_clips) while in flight */
-    size_t remaining;
+    as_gen_shard_writer *writer;
+    as_gen_clip *pending; /* (n_clips); a slot is in use when its manifest is set */
+    size_t next_row;      /* the next row to append */
 } shard_state;
+
+typedef struct {
+    pid_t pid;
+    int fd;       /* the parent's end of the worker's socket pair */
+    int busy;     /* 1 while a clip is out with it */
+    size_t item;  /* that clip's item number */
+} worker_proc;
 
 typedef struct {
     const as_generate_params *p;
@@ -588,84 +482,301 @@ typedef struct {
     size_t *first_item;  /* (n_shards + 1) prefix sums of their clip counts */
     size_t total_items;
     size_t next_item;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int workers_running;
-    int stop;            /* an error or a cancel: take no more clips */
-    as_result error;
-    char error_msg[1024];
     size_t clips_done, shards_done, retries;
     double audio_s;
 } run_state;
 
-static void record_error(run_state *rs, as_result r)
+/* ---- the worker processes -----------------------------------------------------
+ * Each worker is a single-threaded process forked from this one: it reads
+ * an item number, makes that clip and sends it back whole. Processes, not
+ * threads, because every synthesis forks (tts.h): a fork taken while another
+ * thread of the same process holds an allocator lock leaves the child
+ * waiting on that lock forever (glibc's malloc guards against it; the
+ * sanitizers' allocators do not), and a single-threaded worker never has
+ * such a lock held elsewhere. The parent alone writes shards, so their
+ * bytes do not depend on which worker made which clip. */
+
+/* What a worker sends before a clip's arrays (or instead of them). */
+typedef struct {
+    uint64_t item;
+    int32_t result;       /* as_result of making the clip */
+    int32_t family, lang, attempts;
+    uint64_t n_feat, n_anim, manifest_len;
+    double audio_s;
+    int8_t labels[2 * AS_DATASET_MAX_TURNS];
+    char message[1024];   /* as_last_error() when result is not AS_OK */
+} clip_msg;
+
+static int send_all(int fd, const void *buf, size_t n)
 {
-    if (rs->error == AS_OK) {
-        rs->error = r;
-        snprintf(rs->error_msg, sizeof rs->error_msg, "%s", as_last_error());
+    const char *b = buf;
+    while (n > 0) {
+        ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return 0;
+        b += k;
+        n -= (size_t)k;
     }
-    rs->stop = 1;
+    return 1;
 }
 
-static void *worker(void *arg)
+static int recv_all(int fd, void *buf, size_t n)
 {
-    run_state *rs = arg;
-    for (;;) {
-        pthread_mutex_lock(&rs->mu);
-        if (rs->stop || rs->next_item >= rs->total_items) break;
-        size_t q = rs->next_item++;
-        /* Which shard: the last whose first item is <= q. */
-        size_t lo = 0, hi = rs->n_shards;
-        while (hi - lo > 1) {
-            size_t mid = (lo + hi) / 2;
-            if (rs->first_item[mid] <= q) lo = mid;
-            else hi = mid;
-        }
-        shard_state *ss = &rs->shards[lo];
-        if (!ss->clips && !(ss->clips = as_calloc(ss->plan->n_clips, sizeof(as_gen_clip)))) {
-            record_error(rs, as_fail(AS_ERR_NOMEM, "generate: out of memory"));
-            break;
-        }
-        pthread_mutex_unlock(&rs->mu);
+    char *b = buf;
+    while (n > 0) {
+        ssize_t k = recv(fd, b, n, 0);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return 0;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
 
-        size_t row = q - rs->first_item[lo];
-        as_gen_clip_spec spec;
-        spec.split = ss->plan->split;
-        spec.split_index = ss->plan->split_first + row;
-        spec.index = ss->plan->first_clip + row;
-        spec.seed = as_gen_clip_seed(rs->p->seed, spec.split, spec.split_index);
-        spec.shard = ss->plan->name;
-        spec.row = row;
+static as_gen_clip_spec item_spec(const run_state *rs, size_t q, size_t *shard)
+{
+    /* Which shard: the last whose first item is <= q. */
+    size_t lo = 0, hi = rs->n_shards;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (rs->first_item[mid] <= q) lo = mid;
+        else hi = mid;
+    }
+    const shard_plan *sp = rs->shards[lo].plan;
+    size_t row = q - rs->first_item[lo];
+    as_gen_clip_spec spec;
+    spec.split = sp->split;
+    spec.split_index = sp->split_first + row;
+    spec.index = sp->first_clip + row;
+    spec.seed = as_gen_clip_seed(rs->p->seed, spec.split, spec.split_index);
+    spec.shard = sp->name;
+    spec.row = row;
+    *shard = lo;
+    return spec;
+}
+
+static void worker_main(const run_state *rs, int fd)
+{
+    uint64_t q;
+    while (recv_all(fd, &q, sizeof q)) {
+        size_t shard;
+        as_gen_clip_spec spec = item_spec(rs, (size_t)q, &shard);
         as_gen_clip clip;
         as_result r = as_gen_make_clip(rs->ctx, &spec, &clip);
-
-        pthread_mutex_lock(&rs->mu);
+        clip_msg m;
+        memset(&m, 0, sizeof m);
+        m.item = q;
+        m.result = (int32_t)r;
         if (r != AS_OK) {
-            record_error(rs, r);
+            snprintf(m.message, sizeof m.message, "%s", as_last_error());
+            if (!send_all(fd, &m, sizeof m)) break;
+            continue;
+        }
+        m.family = clip.family;
+        m.lang = (int32_t)clip.lang;
+        m.attempts = clip.attempts;
+        m.n_feat = clip.n_feat;
+        m.n_anim = clip.n_anim;
+        m.manifest_len = strlen(clip.manifest);
+        m.audio_s = clip.audio_s;
+        memcpy(m.labels, clip.labels, sizeof m.labels);
+        int ok = send_all(fd, &m, sizeof m) &&
+                 send_all(fd, clip.features, clip.n_feat * AS_FEAT_DIM * sizeof(float)) &&
+                 send_all(fd, clip.cond, clip.n_anim * AS_COND_DIM * sizeof(float)) &&
+                 send_all(fd, clip.targets, clip.n_anim * AS_NUM_CHANNELS * sizeof(float)) &&
+                 send_all(fd, clip.teacher, clip.n_anim * AS_NUM_CHANNELS * sizeof(float)) &&
+                 send_all(fd, clip.visemes, clip.n_anim) && send_all(fd, clip.manifest, m.manifest_len);
+        as_gen_clip_free(&clip);
+        if (!ok) break;
+    }
+    close(fd);
+    _exit(0); /* no atexit handlers, no stdio flush: they belong to the parent */
+}
+
+/* Reads one clip message from a worker into *c. */
+static as_result read_clip(int fd, pid_t pid, clip_msg *m, as_gen_clip *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!recv_all(fd, m, sizeof *m)) return as_fail(AS_ERR_BACKEND, "generate: worker process %ld ended early", (long)pid);
+    m->message[sizeof m->message - 1] = 0;
+    if (m->result != AS_OK) return as_fail((as_result)m->result, "%s", m->message);
+    if (m->n_feat > 100000000 || m->n_anim > 100000000 || m->manifest_len > 1000000)
+        return as_fail(AS_ERR_BACKEND, "generate: malformed message from worker process %ld", (long)pid);
+    c->n_feat = (size_t)m->n_feat;
+    c->n_anim = (size_t)m->n_anim;
+    c->features = as_malloc(c->n_feat * AS_FEAT_DIM * sizeof(float) + 1);
+    c->cond = as_malloc(c->n_anim * AS_COND_DIM * sizeof(float) + 1);
+    c->targets = as_malloc(c->n_anim * AS_NUM_CHANNELS * sizeof(float) + 1);
+    c->teacher = as_malloc(c->n_anim * AS_NUM_CHANNELS * sizeof(float) + 1);
+    c->visemes = as_malloc(c->n_anim + 1);
+    c->manifest = as_malloc((size_t)m->manifest_len + 1);
+    if (!c->features || !c->cond || !c->targets || !c->teacher || !c->visemes || !c->manifest) {
+        as_gen_clip_free(c);
+        return as_fail(AS_ERR_NOMEM, "generate: out of memory");
+    }
+    int ok = recv_all(fd, c->features, c->n_feat * AS_FEAT_DIM * sizeof(float)) &&
+             recv_all(fd, c->cond, c->n_anim * AS_COND_DIM * sizeof(float)) &&
+             recv_all(fd, c->targets, c->n_anim * AS_NUM_CHANNELS * sizeof(float)) &&
+             recv_all(fd, c->teacher, c->n_anim * AS_NUM_CHANNELS * sizeof(float)) &&
+             recv_all(fd, c->visemes, c->n_anim) && recv_all(fd, c->manifest, (size_t)m->manifest_len);
+    c->manifest[m->manifest_len] = 0;
+    if (!ok) {
+        as_gen_clip_free(c);
+        return as_fail(AS_ERR_BACKEND, "generate: worker process %ld ended in the middle of a clip", (long)pid);
+    }
+    c->family = m->family;
+    c->lang = (as_lang)m->lang;
+    c->attempts = m->attempts;
+    c->audio_s = m->audio_s;
+    memcpy(c->labels, m->labels, sizeof c->labels);
+    return AS_OK;
+}
+
+/* Appends the clips of ss that are ready, in row order, and finishes the
+ * shard after its last row. */
+static as_result flush_ready(run_state *rs, shard_state *ss)
+{
+    while (ss->next_row < ss->plan->n_clips && ss->pending[ss->next_row].manifest) {
+        as_gen_clip *c = &ss->pending[ss->next_row];
+        as_result r = as_gen_shard_append(ss->writer, c);
+        rs->audio_s += c->audio_s;
+        as_gen_clip_free(c);
+        if (r != AS_OK) return r;
+        ss->next_row++;
+    }
+    if (ss->next_row == ss->plan->n_clips && ss->writer) {
+        as_result r = as_gen_shard_finish(ss->writer);
+        ss->writer = NULL;
+        as_free(ss->pending);
+        ss->pending = NULL;
+        if (r != AS_OK) return r;
+        rs->shards_done++;
+    }
+    return AS_OK;
+}
+
+/* Hands the next item to worker w (opening its shard's writer when it is
+ * the shard's first clip). Sets w->busy = 0 when there is none left. */
+static as_result assign(run_state *rs, worker_proc *w)
+{
+    w->busy = 0;
+    if (rs->next_item >= rs->total_items) return AS_OK;
+    size_t q = rs->next_item++, shard;
+    as_gen_clip_spec spec = item_spec(rs, q, &shard);
+    shard_state *ss = &rs->shards[shard];
+    if (spec.row == 0) {
+        as_result r = as_gen_shard_open(&ss->writer, rs->p->out_dir, ss->plan->name, ss->plan->split,
+                                        ss->plan->first_clip, ss->plan->n_clips);
+        if (r != AS_OK) return r;
+        if (!(ss->pending = as_calloc(ss->plan->n_clips, sizeof(as_gen_clip))))
+            return as_fail(AS_ERR_NOMEM, "generate: out of memory");
+    }
+    uint64_t msg = q;
+    if (!send_all(w->fd, &msg, sizeof msg))
+        return as_fail(AS_ERR_BACKEND, "generate: worker process %ld is gone", (long)w->pid);
+    w->busy = 1;
+    w->item = q;
+    return AS_OK;
+}
+
+/* Runs the workers until every item is made, a failure, or a cancel. */
+static as_result run_workers(run_state *rs, int jobs, double t0, size_t shards_skipped)
+{
+    const as_generate_params *p = rs->p;
+    worker_proc w[64];
+    int n_workers = 0;
+    as_result r = AS_OK;
+    for (int j = 0; j < jobs; j++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+            r = as_fail(AS_ERR_BACKEND, "generate: socketpair: %s", strerror(errno));
             break;
         }
-        ss->clips[row] = clip;
-        rs->clips_done++;
-        rs->retries += (size_t)(clip.attempts - 1);
-        rs->audio_s += clip.audio_s;
-        int complete = --ss->remaining == 0;
-        pthread_mutex_unlock(&rs->mu);
-        if (complete) {
-            r = write_shard(rs->p->out_dir, ss->plan, ss->clips);
-            pthread_mutex_lock(&rs->mu);
-            for (size_t i = 0; i < ss->plan->n_clips; i++) as_gen_clip_free(&ss->clips[i]);
-            as_free(ss->clips);
-            ss->clips = NULL;
-            if (r != AS_OK) record_error(rs, r);
-            else rs->shards_done++;
-            pthread_mutex_unlock(&rs->mu);
+        fflush(NULL); /* nothing buffered is written twice */
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(sv[0]);
+            for (int k = 0; k < n_workers; k++) close(w[k].fd);
+            worker_main(rs, sv[1]); /* never returns */
         }
-        pthread_cond_broadcast(&rs->cv);
+        close(sv[1]);
+        if (pid < 0) {
+            close(sv[0]);
+            r = as_fail(AS_ERR_BACKEND, "generate: cannot start worker process %d: %s", j + 1, strerror(errno));
+            break;
+        }
+        fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+        w[n_workers].pid = pid;
+        w[n_workers].fd = sv[0];
+        w[n_workers].busy = 0;
+        n_workers++;
     }
-    rs->workers_running--;
-    pthread_cond_broadcast(&rs->cv);
-    pthread_mutex_unlock(&rs->mu);
-    return NULL;
+    for (int k = 0; r == AS_OK && k < n_workers; k++) r = assign(rs, &w[k]);
+
+    double last_report = -1.0;
+    for (;;) {
+        int busy = 0;
+        for (int k = 0; k < n_workers; k++) busy += w[k].busy;
+        double now = now_s();
+        if (p->progress && (now - last_report >= 0.2 || busy == 0 || r != AS_OK)) {
+            as_generate_progress pr;
+            pr.clips_done = rs->clips_done;
+            pr.clips_total = rs->total_items;
+            pr.shards_done = rs->shards_done;
+            pr.shards_total = rs->n_shards;
+            pr.shards_skipped = shards_skipped;
+            pr.audio_s = rs->audio_s;
+            pr.elapsed_s = now - t0;
+            last_report = now;
+            if (p->progress(&pr, p->progress_user) && r == AS_OK && busy)
+                r = as_fail(AS_ERR_INVALID_ARG, "generate: cancelled");
+        }
+        if (r != AS_OK || busy == 0) break;
+        struct pollfd pf[64];
+        for (int k = 0; k < n_workers; k++) {
+            pf[k].fd = w[k].busy ? w[k].fd : -1;
+            pf[k].events = POLLIN;
+            pf[k].revents = 0;
+        }
+        int n = poll(pf, (nfds_t)n_workers, 200);
+        if (n < 0 && errno != EINTR) {
+            r = as_fail(AS_ERR_BACKEND, "generate: poll: %s", strerror(errno));
+            break;
+        }
+        for (int k = 0; n > 0 && k < n_workers && r == AS_OK; k++) {
+            if (!pf[k].revents) continue;
+            clip_msg m;
+            as_gen_clip c;
+            r = read_clip(w[k].fd, w[k].pid, &m, &c);
+            w[k].busy = 0;
+            if (r != AS_OK) break;
+            size_t shard;
+            as_gen_clip_spec spec = item_spec(rs, (size_t)m.item, &shard);
+            if (m.item != w[k].item) {
+                as_gen_clip_free(&c);
+                r = as_fail(AS_ERR_BACKEND, "generate: worker process %ld answered for another clip", (long)w[k].pid);
+                break;
+            }
+            shard_state *ss = &rs->shards[shard];
+            ss->pending[spec.row] = c;
+            rs->clips_done++;
+            rs->retries += (size_t)(c.attempts - 1);
+            if ((r = flush_ready(rs, ss)) != AS_OK) break;
+            r = assign(rs, &w[k]);
+        }
+    }
+    /* Done or failed: close the sockets (an idle worker reads EOF and
+     * exits); after a failure, busy workers are stopped at once. */
+    for (int k = 0; k < n_workers; k++) {
+        if (r != AS_OK && w[k].busy) kill(w[k].pid, SIGKILL);
+        close(w[k].fd);
+    }
+    for (int k = 0; k < n_workers; k++) {
+        int status;
+        while (waitpid(w[k].pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    return r;
 }
 
 /* Synthesizes a word with every family a split of this run uses, so a voice
@@ -737,9 +848,6 @@ as_result as_dataset_generate(const as_generate_params *p, as_generate_report *r
     shard_plan *plan = NULL;
     run_state rs;
     memset(&rs, 0, sizeof rs);
-    pthread_t threads[64];
-    int n_threads = 0;
-    int mu_ready = 0;
 
     size_t split_clips[AS_NUM_SPLITS];
     size_t n_plan = plan_shards(p, split_clips, NULL);
@@ -765,7 +873,6 @@ as_result as_dataset_generate(const as_generate_params *p, as_generate_report *r
             continue;
         }
         rs.shards[rs.n_shards].plan = &plan[k];
-        rs.shards[rs.n_shards].remaining = plan[k].n_clips;
         rs.first_item[rs.n_shards + 1] = rs.first_item[rs.n_shards] + plan[k].n_clips;
         rs.n_shards++;
     }
@@ -775,76 +882,34 @@ as_result as_dataset_generate(const as_generate_params *p, as_generate_report *r
 
     if (rs.n_shards) {
         if ((r = check_voices(&ctx, split_clips)) != AS_OK) goto done;
-        pthread_mutex_init(&rs.mu, NULL);
-        pthread_cond_init(&rs.cv, NULL);
-        mu_ready = 1;
         int jobs = p->jobs;
         if ((size_t)jobs > rs.total_items) jobs = (int)rs.total_items;
-        pthread_mutex_lock(&rs.mu);
-        for (int j = 0; j < jobs; j++) {
-            if (pthread_create(&threads[n_threads], NULL, worker, &rs) != 0) {
-                record_error(&rs, as_fail(AS_ERR_NOMEM, "generate: cannot start worker thread %d", j + 1));
-                break;
-            }
-            n_threads++;
-            rs.workers_running++;
-        }
-        /* Report progress about five times a second until the workers end. */
-        for (;;) {
-            as_generate_progress pr;
-            pr.clips_done = rs.clips_done;
-            pr.clips_total = rs.total_items;
-            pr.shards_done = rs.shards_done;
-            pr.shards_total = rs.n_shards;
-            pr.shards_skipped = rep.shards_skipped;
-            pr.audio_s = rs.audio_s;
-            pr.elapsed_s = now_s() - t0;
-            int finished = rs.workers_running == 0;
-            if (p->progress) {
-                pthread_mutex_unlock(&rs.mu);
-                int cancel = p->progress(&pr, p->progress_user);
-                pthread_mutex_lock(&rs.mu);
-                if (cancel && !finished && !rs.stop) {
-                    rs.stop = 1;
-                    if (rs.error == AS_OK) {
-                        rs.error = AS_ERR_INVALID_ARG;
-                        snprintf(rs.error_msg, sizeof rs.error_msg, "generate: cancelled");
-                    }
-                }
-            }
-            if (finished) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200000000L;
-            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-            pthread_cond_timedwait(&rs.cv, &rs.mu, &ts);
-        }
-        pthread_mutex_unlock(&rs.mu);
-        for (int j = 0; j < n_threads; j++) pthread_join(threads[j], NULL);
-        n_threads = 0;
+        r = run_workers(&rs, jobs, t0, rep.shards_skipped);
         rep.shards_made = rs.shards_done;
         rep.clips_made = rs.clips_done;
         rep.clip_retries = rs.retries;
         rep.audio_s = rs.audio_s;
-        if (rs.error != AS_OK) {
-            r = as_fail(rs.error, "%s", rs.error_msg);
-            /* What finished stays; the manifest still lists it. */
+        if (r != AS_OK) {
+            /* What finished stays; the manifest lists it. */
+            char why[1024];
+            snprintf(why, sizeof why, "%s", as_last_error());
             rebuild_manifest(p->out_dir, plan, n_plan);
+            r = as_fail(r, "%s", why);
             goto done;
         }
     }
     r = rebuild_manifest(p->out_dir, plan, n_plan);
 done:
+    /* Shards left unfinished by an error or a cancel: their temporary
+     * directories go, their clips are freed. */
     if (rs.shards)
-        for (size_t k = 0; k < rs.n_shards; k++)
-            if (rs.shards[k].clips) {
-                for (size_t i = 0; i < rs.shards[k].plan->n_clips; i++) as_gen_clip_free(&rs.shards[k].clips[i]);
-                as_free(rs.shards[k].clips);
+        for (size_t k = 0; k < rs.n_shards; k++) {
+            as_gen_shard_abort(rs.shards[k].writer);
+            if (rs.shards[k].pending) {
+                for (size_t i = 0; i < rs.shards[k].plan->n_clips; i++) as_gen_clip_free(&rs.shards[k].pending[i]);
+                as_free(rs.shards[k].pending);
             }
-    if (mu_ready) {
-        pthread_mutex_destroy(&rs.mu);
-        pthread_cond_destroy(&rs.cv);
-    }
+        }
     as_free(rs.shards);
     as_free(rs.first_item);
     as_free(plan);

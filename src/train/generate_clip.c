@@ -332,7 +332,7 @@ static void manifest_line(as_ds_buf *b, const as_gen_ctx *ctx, const as_gen_clip
 static as_result make_attempt(const as_gen_ctx *ctx, const as_gen_clip_spec *spec, int attempt, as_gen_clip *c)
 {
     const as_generate_params *p = ctx->p;
-    uint64_t seed = attempt ? as_ds_mix(spec->seed, (uint64_t)attempt) : spec->seed;
+    uint64_t seed = attempt ? as_ds_mix(spec->seed, (uint64_t)attempt) & ((1ull << 53) - 1) : spec->seed;
     as_ds_rng g;
     as_ds_rng_seed(&g, seed);
     recipe rc;
@@ -508,6 +508,7 @@ as_result as_gen_make_clip(const as_gen_ctx *ctx, const as_gen_clip_spec *spec, 
             return AS_OK;
         }
         if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", as_last_error());
+        as_log(AS_LOG_WARN, "generate: clip %zu, attempt %d: %s (redrawn)", spec->index, attempt + 1, as_last_error());
         as_gen_clip_free(out);
         /* Only a failed synthesis is worth a redraw; anything else would fail again. */
         if (r != AS_ERR_BACKEND && r != AS_ERR_INVALID_ARG && r != AS_ERR_UNKNOWN) break;

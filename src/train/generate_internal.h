@@ -61,6 +61,16 @@ uint64_t as_gen_clip_seed(uint64_t seed, as_split split, size_t split_index);
 as_result as_gen_make_clip(const as_gen_ctx *ctx, const as_gen_clip_spec *spec, as_gen_clip *out);
 void as_gen_clip_free(as_gen_clip *c);
 
+/* A shard being written (generate_shard.c): clips are appended in row
+ * order; finish renames the temporary directory onto the shard's name,
+ * abort removes it. Both free the writer. */
+typedef struct as_gen_shard_writer as_gen_shard_writer;
+as_result as_gen_shard_open(as_gen_shard_writer **out, const char *out_dir, const char *name, as_split split,
+                            size_t first_clip, size_t n_clips);
+as_result as_gen_shard_append(as_gen_shard_writer *w, const as_gen_clip *c);
+as_result as_gen_shard_finish(as_gen_shard_writer *w);
+void as_gen_shard_abort(as_gen_shard_writer *w);
+
 /* The English espeak-ng base voices (accents) a family is spoken with. */
 extern const char *const as_gen_english_accents[];
 extern const size_t as_gen_num_english_accents;
