@@ -659,12 +659,31 @@ static void test_parallel_for(void)
     CHECK(nn_cpu_count() >= 1);
 }
 
+static char last_log[1024];
+static int n_warnings;
+static void log_cb(as_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (level == AS_LOG_WARN) {
+        n_warnings++;
+        snprintf(last_log, sizeof last_log, "%s", msg);
+    }
+}
+
 int main(void)
 {
     /* the backward products on one BLAS thread; the data-parallel test
-     * brings its own threads */
-    nn_set_blas_threads(1);
+     * brings its own threads. On a CPU OpenBLAS does not recognise the call
+     * says so through the log callback. */
     printf("test_nn_train:\n");
+    as_log_set(log_cb, NULL);
+    nn_set_blas_threads(1);
+    as_log_set(NULL, NULL);
+    int slow = strcmp(nn_blas_core(), "Prescott") == 0 && strcmp(nn_kernel_name(), "portable") != 0;
+    printf("  OpenBLAS kernels: %s, forward kernel: %s%s\n", nn_blas_core(), nn_kernel_name(),
+           slow ? " (OpenBLAS fallback: warned)" : "");
+    if (slow) CHECKF(n_warnings == 1 && strstr(last_log, "OPENBLAS_CORETYPE="), "fallback warning: %s", last_log);
+    else CHECKF(n_warnings == 0, "no warning when OpenBLAS runs its own kernels (%s)", last_log);
     test_adamw_by_hand();
     test_schedule_and_clipping();
     test_init_and_layout();

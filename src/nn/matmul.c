@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "nn/nn.h"
 
 /* 16 partial sums per output: one AVX-512 register, two AVX2, four SSE. */
@@ -176,7 +177,20 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
                 alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void nn_set_blas_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+void nn_set_blas_threads(int n)
+{
+    openblas_set_num_threads(n < 1 ? 1 : n);
+    /* OpenBLAS 0.3.21 takes the newest Xeons for old CPUs and runs its SSE3
+     * kernels, 3-5x slower; it chose them when it loaded, so all we can do
+     * is say how to start the program right (through the log callback) */
+    if (strcmp(openblas_get_corename(), "Prescott") != 0) return;
+    nn_kernel k = best_kernel();
+    if (k == NN_KERNEL_PORTABLE) return;
+    as_log(AS_LOG_WARN,
+           "OpenBLAS runs its Prescott (SSE3) kernels on this %s CPU: training is 2x slower than it could be; "
+           "start the program with OPENBLAS_CORETYPE=%s in the environment",
+           k == NN_KERNEL_AVX512 ? "AVX-512" : "AVX2", k == NN_KERNEL_AVX512 ? "SkylakeX" : "Haswell");
+}
 
 const char *nn_blas_core(void) { return openblas_get_corename(); }
 

@@ -540,7 +540,9 @@ void nn_parallel_for(int n_threads, int n_tasks, nn_task_fn fn, void *ctx);
 /* dst[i] = src[0][i] + src[1][i] + ... in that order, for i < n. */
 void nn_sum_into(float *dst, const float *const *src, int n_src, size_t n);
 /* OpenBLAS threads for the backward products. With nn_parallel_for on all
- * cores, set 1 (two levels of threads would oversubscribe the cores). */
+ * cores, set 1 (two levels of threads would oversubscribe the cores). Also
+ * logs a warning (AS_LOG_WARN) when OpenBLAS runs its slow fallback kernels
+ * on a CPU it did not recognise (see nn_blas_core). */
 void nn_set_blas_threads(int n);
 /* Online CPUs (at least 1). */
 int nn_cpu_count(void);
