@@ -308,10 +308,19 @@ static void test_c_source(const char *dir)
             "    return 0;\n}\n",
             n, n, n, n);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -O0 -o %s %s %s 2>&1 && %s %s", exe, src, chk, exe,
-             bin);
-    int st = test_run(cmd, out, sizeof out);
-    CHECKF(st == 0 && contains(out, "ok"), "generated C compiles and holds the exact values (status %d): %s", st, out);
+    /* compile it with the system compiler (skipped, with a note, where
+     * there is none) and let the program compare */
+    int have_cc = test_run("command -v cc >/dev/null 2>&1", NULL, 0) == 0;
+    int st = 0;
+    if (have_cc) {
+        snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -O0 -o %s %s %s 2>&1 && %s %s", exe, src, chk,
+                 exe, bin);
+        st = test_run(cmd, out, sizeof out);
+        CHECKF(st == 0 && contains(out, "ok"), "generated C compiles and holds the exact values (status %d): %s", st,
+               out);
+    } else {
+        printf("  no cc on PATH: the generated C source is not compiled\n");
+    }
 
     /* the arrays as the library reads them back: kind checked, a copy */
     int32_t header[5] = {AS_NN_KIND_LIPSYNC_STUDENT, 3, 141, 128, -1};
@@ -330,9 +339,11 @@ static void test_c_source(const char *dir)
     CHECK(nn_weights_write_c(src, "ok_name", "x", 0, NULL, 0, v, n) == AS_ERR_INVALID_ARG);
     /* an empty set of weights still compiles */
     CHECK(nn_weights_write_c(src, "as_default_weights_test", "x", 0, NULL, 0, NULL, 0) == AS_OK);
-    snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -c -o %s.o %s 2>&1", src, src);
-    st = test_run(cmd, out, sizeof out);
-    CHECKF(st == 0, "empty generated file compiles: %s", out);
+    if (have_cc) {
+        snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -c -o %s.o %s 2>&1", src, src);
+        st = test_run(cmd, out, sizeof out);
+        CHECKF(st == 0, "empty generated file compiles: %s", out);
+    }
     free(v);
 }
 
