@@ -38,6 +38,9 @@ int cmd_voices(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_check_dataset(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_train_classifier(int argc, char **argv);
 

@@ -19,6 +19,9 @@ static const cli_command commands[] = {
     {"serve", "local HTTP server: browser player, preset editor and a JSON API", cmd_serve},
     {"generate", "make training data: augmented audio features, conditioning, target faces", cmd_generate},
     {"check-dataset", "run the quality contract over a generated dataset, with histograms", cmd_check_dataset},
+    {"train", "train the student network (audio + emotion -> 52 weights) on a generated dataset", cmd_train},
+    {"render", "speech audio (WAV/FLAC/OGG) -> animation, no transcript: the student network", cmd_render},
+    {"eval", "lip-sync and emotion metrics of a student model on a dataset's held-out voices", cmd_eval},
     {"classify", "text (with context) -> emotion class probabilities + V, A, D", cmd_classify},
     {"train-classifier", "train / evaluate / ship the text emotion classifier", cmd_train_classifier},
 };

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "motion.h"
 #include "scenarios.h"
+#include "student.h"
 #include "timeline.h"
 #include "tts.h"
 

@@ -1,0 +1,341 @@
+/* nn/student.c — the student network of the lip-sync layer: configuration,
+ * parameter and activation layouts, input gathering, forward and backward.
+ * The equations are at the top of nn/student.h; every layer is a call into
+ * the layers of nn.h, so each step here is checked by their gradient tests
+ * and the whole model by tests/test_student_model.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "nn/student.h"
+
+st_config st_config_default(int lookahead_ms)
+{
+    st_config c;
+    memset(&c, 0, sizeof c);
+    c.hidden = 80;
+    c.film_hidden = 48;
+    c.stack = 4; /* 40 ms of 10 ms frames: every feature frame between two 33.3 ms animation frames */
+    c.layers = 5;
+    c.kernel = 3;
+    /* dilations 1, 2, 4, 8, 16: a receptive field of 1 + 2 x 31 = 63 frames
+     * (2.1 s) of history, enough for syllable and phrase context */
+    for (int l = 0; l < c.layers; l++) c.dilation[l] = 1 << l;
+    if (lookahead_ms >= 100) {
+        c.lookahead[0] = 1; /* 1 frame */
+        c.lookahead[1] = 1; /* 2 frames (dilation 2): 3 frames = 100 ms */
+    } else if (lookahead_ms >= 50) {
+        c.ahead = 5; /* five 10 ms feature frames */
+    }
+    return c;
+}
+
+as_result st_config_check(const st_config *c)
+{
+    if (c->hidden < 1 || c->hidden > 1024) return as_fail(AS_ERR_RANGE, "student: hidden %d outside 1..1024", c->hidden);
+    if (c->film_hidden < 1 || c->film_hidden > 1024)
+        return as_fail(AS_ERR_RANGE, "student: film_hidden %d outside 1..1024", c->film_hidden);
+    if (c->stack < 1 || c->stack > 16) return as_fail(AS_ERR_RANGE, "student: stack %d outside 1..16", c->stack);
+    if (c->ahead < 0 || c->ahead > 20) return as_fail(AS_ERR_RANGE, "student: ahead %d outside 0..20", c->ahead);
+    if (c->layers < 1 || c->layers > ST_MAX_LAYERS)
+        return as_fail(AS_ERR_RANGE, "student: layers %d outside 1..%d", c->layers, ST_MAX_LAYERS);
+    if (c->kernel < 1 || c->kernel > 9) return as_fail(AS_ERR_RANGE, "student: kernel %d outside 1..9", c->kernel);
+    for (int l = 0; l < c->layers; l++) {
+        if (c->dilation[l] < 1 || c->dilation[l] > 64)
+            return as_fail(AS_ERR_RANGE, "student: dilation[%d] %d outside 1..64", l, c->dilation[l]);
+        if (c->lookahead[l] < 0 || c->lookahead[l] > c->kernel - 1)
+            return as_fail(AS_ERR_RANGE, "student: lookahead[%d] %d outside 0..%d", l, c->lookahead[l], c->kernel - 1);
+    }
+    return AS_OK;
+}
+
+int st_config_conv_lookahead(const st_config *c)
+{
+    int n = 0;
+    for (int l = 0; l < c->layers; l++) n += c->lookahead[l] * c->dilation[l];
+    return n;
+}
+
+double st_config_lookahead_ms(const st_config *c)
+{
+    return 10.0 * c->ahead + 1000.0 / 30.0 * st_config_conv_lookahead(c);
+}
+
+void st_hparams_pack(const st_config *c, int32_t h[ST_NUM_HPARAMS])
+{
+    h[0] = ST_MODEL_VERSION;
+    h[1] = c->hidden;
+    h[2] = c->film_hidden;
+    h[3] = c->stack;
+    h[4] = c->ahead;
+    h[5] = c->layers;
+    h[6] = c->kernel;
+    for (int l = 0; l < ST_MAX_LAYERS; l++) {
+        h[7 + l] = l < c->layers ? c->dilation[l] : 0;
+        h[7 + ST_MAX_LAYERS + l] = l < c->layers ? c->lookahead[l] : 0;
+    }
+}
+
+as_result st_hparams_unpack(st_config *c, const int32_t *h, int n, const char *label)
+{
+    if (n != ST_NUM_HPARAMS)
+        return as_fail(AS_ERR_PARSE, "%s: %d hyperparameters, a student has %d; %s", label, n, ST_NUM_HPARAMS,
+                       ST_WEIGHTS_HINT);
+    if (h[0] != ST_MODEL_VERSION)
+        return as_fail(AS_ERR_PARSE, "%s: student model version %d, this library runs version %d; %s", label, (int)h[0],
+                       ST_MODEL_VERSION, ST_WEIGHTS_HINT);
+    memset(c, 0, sizeof *c);
+    c->hidden = h[1];
+    c->film_hidden = h[2];
+    c->stack = h[3];
+    c->ahead = h[4];
+    c->layers = h[5];
+    c->kernel = h[6];
+    for (int l = 0; l < ST_MAX_LAYERS && l < c->layers; l++) {
+        c->dilation[l] = h[7 + l];
+        c->lookahead[l] = h[7 + ST_MAX_LAYERS + l];
+    }
+    if (st_config_check(c) != AS_OK) return as_fail(AS_ERR_PARSE, "%s: %s; %s", label, as_last_error(), ST_WEIGHTS_HINT);
+    return AS_OK;
+}
+
+void st_layout(nn_layout *L, const st_config *c)
+{
+    st_params p;
+    const int H = c->hidden, HF = c->film_hidden, D = st_input_dim(c), K = c->kernel;
+    nn_layout_init(L);
+    nn_layout_add(L, &p, &p.feat_mean, "feat_mean", AS_FEAT_DIM, nn_zeros());
+    nn_layout_add(L, &p, &p.feat_istd, "feat_istd", AS_FEAT_DIM, nn_constant(1.0f));
+    nn_layout_add(L, &p, &p.in_w, "in_w", (size_t)H * D, nn_xavier(D, H));
+    nn_layout_add(L, &p, &p.in_b, "in_b", H, nn_zeros());
+    nn_layout_add(L, &p, &p.f1_w, "film1_w", (size_t)HF * AS_COND_DIM, nn_kaiming(AS_COND_DIM));
+    nn_layout_add(L, &p, &p.f1_b, "film1_b", HF, nn_zeros());
+    for (int l = 0; l < c->layers; l++) {
+        /* a zero last layer: every FiLM starts as the identity (the "1 +"
+         * of nn_film_forward), still decayed like a matrix */
+        nn_layout_add(L, &p, &p.f2_w[l], "film2_w", (size_t)2 * H * HF, nn_with_decay(nn_zeros(), 1));
+        nn_layout_add(L, &p, &p.f2_b[l], "film2_b", (size_t)2 * H, nn_zeros());
+        /* Kaiming for the relu that follows, scaled down so the residual
+         * stack starts close to the identity */
+        nn_init ki = nn_kaiming(K * H);
+        ki.scale = 0.5f;
+        nn_layout_add(L, &p, &p.conv_w[l], "conv_w", (size_t)H * K * H, ki);
+        nn_layout_add(L, &p, &p.conv_b[l], "conv_b", H, nn_zeros());
+    }
+    nn_layout_add(L, &p, &p.out_w, "out_w", (size_t)AS_NUM_CHANNELS * H, nn_xavier(H, AS_NUM_CHANNELS));
+    /* bias -4: every weight starts near sigmoid(-4) = 0.018, close to the
+     * rest face most frames hold */
+    nn_layout_add(L, &p, &p.out_b, "out_b", AS_NUM_CHANNELS, nn_constant(-4.0f));
+    nn_layout_add(L, &p, &p.skip_w, "skip_w", (size_t)AS_NUM_CHANNELS * HF, nn_xavier(HF, AS_NUM_CHANNELS));
+}
+
+void st_acts_layout(nn_layout *L, const st_config *c, int B, int T)
+{
+    st_acts a;
+    const size_t N = (size_t)B * T, H = (size_t)c->hidden;
+    nn_layout_init(L);
+    nn_layout_add(L, &a, &a.x, "x", N * (size_t)st_input_dim(c), nn_zeros());
+    nn_layout_add(L, &a, &a.h0, "h0", N * H, nn_zeros());
+    nn_layout_add(L, &a, &a.fh, "fh", N * (size_t)c->film_hidden, nn_zeros());
+    nn_layout_add(L, &a, &a.fa, "fa", N * (size_t)c->film_hidden, nn_zeros());
+    for (int l = 0; l < c->layers; l++) {
+        nn_layout_add(L, &a, &a.film[l], "film", N * 2 * H, nn_zeros());
+        nn_layout_add(L, &a, &a.col[l], "col", N * (size_t)c->kernel * H, nn_zeros());
+        nn_layout_add(L, &a, &a.conv[l], "conv", N * H, nn_zeros());
+        nn_layout_add(L, &a, &a.mod[l], "mod", N * H, nn_zeros());
+        nn_layout_add(L, &a, &a.act[l], "act", N * H, nn_zeros());
+        nn_layout_add(L, &a, &a.res[l], "res", N * H, nn_zeros());
+    }
+    nn_layout_add(L, &a, &a.logits, "logits", N * AS_NUM_CHANNELS, nn_zeros());
+    nn_layout_add(L, &a, &a.pred, "pred", N * AS_NUM_CHANNELS, nn_zeros());
+}
+
+void st_gather_row(float *row, const st_config *c, const st_params *p, const float *features, size_t n_feat, long t)
+{
+    long k = st_feat_frame_of(t) + c->ahead;
+    for (int s = 0; s < c->stack; s++) {
+        long f = k - (c->stack - 1) + s;
+        if (f < 0) f = 0; /* clamp: before the first frame, the first frame */
+        if (n_feat && (size_t)f >= n_feat) f = (long)n_feat - 1;
+        float *dst = row + (size_t)s * AS_FEAT_DIM;
+        if (!n_feat) {
+            memset(dst, 0, AS_FEAT_DIM * sizeof(float));
+            continue;
+        }
+        const float *src = features + (size_t)f * AS_FEAT_DIM;
+        for (int i = 0; i < AS_FEAT_DIM; i++) dst[i] = (src[i] - p->feat_mean[i]) * p->feat_istd[i];
+    }
+}
+
+void st_gather(float *rows, const st_config *c, const st_params *p, const float *features, size_t n_feat, long t0,
+               int T)
+{
+    for (int t = 0; t < T; t++)
+        st_gather_row(rows + (size_t)t * st_input_dim(c), c, p, features, n_feat, t0 + t);
+}
+
+void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T)
+{
+    const int N = B * T, H = c->hidden, HF = c->film_hidden;
+    /* input projection of the stacked feature frames */
+    nn_matmul_forward(a->h0, a->x, p->in_w, p->in_b, N, st_input_dim(c), H);
+    /* FiLM generator trunk, per frame: the conditioning crossfades in time */
+    nn_matmul_forward(a->fh, cond, p->f1_w, p->f1_b, N, AS_COND_DIM, HF);
+    nn_relu_forward(a->fa, a->fh, (size_t)N * HF);
+    const float *h = a->h0;
+    for (int l = 0; l < c->layers; l++) {
+        nn_matmul_forward(a->film[l], a->fa, p->f2_w[l], p->f2_b[l], N, HF, 2 * H);
+        nn_conv1d_forward(a->conv[l], a->col[l], h, p->conv_w[l], p->conv_b[l], B, T, H, H, c->kernel,
+                          c->dilation[l], c->lookahead[l]);
+        nn_film_forward(a->mod[l], a->conv[l], a->film[l], B, T, H, T);
+        nn_relu_forward(a->act[l], a->mod[l], (size_t)N * H);
+        nn_residual_forward(a->res[l], a->act[l], h, (size_t)N * H);
+        h = a->res[l];
+    }
+    /* output: trunk plus a direct path from the FiLM trunk, so the emotion
+     * reaches the face without passing through the audio stack (the
+     * anchor-snap target at silence is a function of the conditioning) */
+    nn_matmul_forward(a->logits, h, p->out_w, p->out_b, N, H, AS_NUM_CHANNELS);
+    nn_matmul_forward(a->pred, a->fa, p->skip_w, NULL, N, HF, AS_NUM_CHANNELS);
+    nn_residual_forward(a->logits, a->logits, a->pred, (size_t)N * AS_NUM_CHANNELS);
+    nn_sigmoid_forward(a->pred, a->logits, (size_t)N * AS_NUM_CHANNELS);
+}
+
+void st_backward(const st_config *c, const st_params *p, st_params *g, const st_acts *a, st_acts *da,
+                 const float *cond, int B, int T)
+{
+    const int N = B * T, H = c->hidden, HF = c->film_hidden;
+    nn_sigmoid_backward(da->logits, da->pred, a->pred, (size_t)N * AS_NUM_CHANNELS);
+    const float *h = a->res[c->layers - 1];
+    float *dh = da->res[c->layers - 1];
+    nn_matmul_backward(dh, g->out_w, g->out_b, da->logits, h, p->out_w, N, H, AS_NUM_CHANNELS);
+    nn_matmul_backward(da->fa, g->skip_w, NULL, da->logits, a->fa, p->skip_w, N, HF, AS_NUM_CHANNELS);
+    for (int l = c->layers - 1; l >= 0; l--) {
+        float *dhin = l ? da->res[l - 1] : da->h0;
+        nn_residual_backward(da->act[l], dhin, da->res[l], (size_t)N * H);
+        nn_relu_backward(da->mod[l], da->act[l], a->act[l], (size_t)N * H);
+        nn_film_backward(da->conv[l], da->film[l], da->mod[l], a->conv[l], a->film[l], B, T, H, T);
+        nn_conv1d_backward(dhin, g->conv_w[l], g->conv_b[l], da->conv[l], a->col[l], p->conv_w[l], B, T, H, H,
+                           c->kernel, c->dilation[l], c->lookahead[l]);
+        nn_matmul_backward(da->fa, g->f2_w[l], g->f2_b[l], da->film[l], a->fa, p->f2_w[l], N, HF, 2 * H);
+    }
+    nn_relu_backward(da->fh, da->fa, a->fa, (size_t)N * HF);
+    nn_matmul_backward(NULL, g->f1_w, g->f1_b, da->fh, cond, p->f1_w, N, AS_COND_DIM, HF);
+    nn_matmul_backward(NULL, g->in_w, g->in_b, da->h0, a->x, p->in_w, N, st_input_dim(c), H);
+}
+
+/* ---- the model object of the public API ------------------------------------ */
+
+size_t st_param_count(const nn_layout *L) { return L->total - 2 * AS_FEAT_DIM; }
+
+as_student *st_model_create(const st_config *cfg, const float *values, size_t n_values, int copy)
+{
+    if (st_config_check(cfg) != AS_OK) return NULL;
+    as_student *m = as_calloc(1, sizeof *m);
+    if (!m) {
+        as_set_error("out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    st_layout(&m->L, cfg);
+    if (n_values != m->L.total) {
+        as_set_error("student: %zu values, the configuration needs %zu; %s", n_values, m->L.total, ST_WEIGHTS_HINT);
+        as_free(m);
+        return NULL;
+    }
+    if (copy) {
+        m->values = as_malloc(m->L.total * sizeof(float));
+        if (!m->values) {
+            as_set_error("out of memory");
+            as_free(m);
+            return NULL;
+        }
+        memcpy(m->values, values, m->L.total * sizeof(float));
+    } else {
+        m->values = (float *)values; /* read-only: the built-in constant array is never written */
+        m->builtin = 1;
+    }
+    nn_layout_bind(&m->L, &m->p, m->values);
+    return m;
+}
+
+as_student *as_student_load(const char *path)
+{
+    if (!path) {
+        as_set_error("as_student_load: NULL path");
+        return NULL;
+    }
+    nn_weights w;
+    if (nn_weights_load(path, -1, ST_WEIGHTS_HINT, &w) != AS_OK) return NULL;
+    if (w.kind != AS_NN_KIND_LIPSYNC_STUDENT) {
+        as_set_error("%s: holds a %s, not a lipsync student%s; %s", path, as_nn_kind_name(w.kind),
+                     (w.kind & AS_NN_KIND_CHECKPOINT) ? " (a training checkpoint: the trainer's -o file is the model)"
+                                                      : "",
+                     ST_WEIGHTS_HINT);
+        nn_weights_free(&w);
+        return NULL;
+    }
+    st_config cfg;
+    as_student *m = NULL;
+    if (st_hparams_unpack(&cfg, w.hparams, w.n_hparams, path) == AS_OK) /* else its message stands */
+        m = st_model_create(&cfg, w.values, w.n_values, 1);
+    nn_weights_free(&w);
+    return m;
+}
+
+const as_student *as_student_default(void)
+{
+    static as_student *builtin; /* made once; a race makes two equal models, one leaks: harmless */
+    if (builtin) return builtin;
+    const int32_t *h = as_default_weights_student_header;
+    st_config cfg;
+    if (h[0] != AS_NN_KIND_LIPSYNC_STUDENT || st_hparams_unpack(&cfg, h + 2, h[1], "built-in student") != AS_OK) {
+        as_set_error("built-in student weights are corrupt");
+        return NULL;
+    }
+    builtin = st_model_create(&cfg, as_default_weights_student, as_default_weights_student_count, 0);
+    return builtin;
+}
+
+void as_student_destroy(as_student *m)
+{
+    if (!m || m->builtin) return;
+    as_free(m->values);
+    as_free(m);
+}
+
+void as_student_get_info(const as_student *m, as_student_info *out)
+{
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!m) m = as_student_default();
+    if (!m) return;
+    out->n_params = st_param_count(&m->L);
+    out->lookahead_ms = st_config_lookahead_ms(&m->cfg);
+    out->latency_ms = out->lookahead_ms + 40.0;
+    out->hidden = m->cfg.hidden;
+    out->layers = m->cfg.layers;
+    int hist = 0;
+    for (int l = 0; l < m->cfg.layers; l++) hist += (m->cfg.kernel - 1 - m->cfg.lookahead[l]) * m->cfg.dilation[l];
+    out->receptive_frames = hist + 1;
+}
+
+as_result as_student_run(const as_student *m, float *out, const float *features, size_t n_feat, const as_cond *cond,
+                         size_t T)
+{
+    if (!out || (!features && n_feat) || (!cond && T)) return as_fail(AS_ERR_INVALID_ARG, "as_student_run: NULL argument");
+    if (!m && !(m = as_student_default())) return AS_ERR_PARSE;
+    if (T == 0) return AS_OK;
+    if (T > 30u * 3600u * 4u) return as_fail(AS_ERR_RANGE, "as_student_run: %zu frames (over 4 hours)", T);
+    nn_layout LA;
+    st_acts_layout(&LA, &m->cfg, 1, (int)T);
+    float *buf = as_malloc(LA.total * sizeof(float));
+    if (!buf) return as_fail(AS_ERR_NOMEM, "as_student_run: out of memory (%zu frames)", T);
+    st_acts a;
+    nn_layout_bind(&LA, &a, buf);
+    st_gather(a.x, &m->cfg, &m->p, features, n_feat, 0, (int)T);
+    st_forward(&m->cfg, &m->p, &a, as_cond_vec(cond), 1, (int)T);
+    memcpy(out, a.pred, T * AS_NUM_CHANNELS * sizeof(float));
+    as_free(buf);
+    return AS_OK;
+}

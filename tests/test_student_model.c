@@ -1,0 +1,359 @@
+/* test_student_model.c — the student network (src/nn/student.c) and its
+ * runtime (src/engine/student_*.c):
+ *   - the whole model's backward against central finite differences, for
+ *     every tensor, on a tiny configuration with look-ahead;
+ *   - the look-ahead is bounded: changing audio after t + look-ahead never
+ *     changes frame t;
+ *   - weight files: a saved model loads and gives the same bits; a corrupt
+ *     file, a checkpoint and a wrong model version are refused with a hint;
+ *   - streaming = offline: as_student_stream in chunks of many sizes at
+ *     16, 22.05 and 44.1 kHz, with a timed emotion script, gives exactly the
+ *     frames of as_render; a push with too little room is refused;
+ *   - the script parser's errors. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "animasync/animasync.h"
+#include "nn/student.h"
+#include "testutil.h"
+
+#define PI 3.14159265358979323846
+
+static st_config tiny_config(void)
+{
+    st_config c;
+    memset(&c, 0, sizeof c);
+    c.hidden = 6, c.film_hidden = 5, c.stack = 2, c.ahead = 1, c.layers = 2, c.kernel = 3;
+    c.dilation[0] = 1, c.dilation[1] = 2;
+    c.lookahead[0] = 1, c.lookahead[1] = 0;
+    return c;
+}
+
+/* loss = sum_i w_i pred_i, in double */
+static double weighted_sum(const float *pred, const double *w, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += w[i] * pred[i];
+    return s;
+}
+
+static void test_gradients(void)
+{
+    st_config c = tiny_config();
+    enum { B = 2, T = 7 };
+    nn_layout L, LA;
+    st_layout(&L, &c);
+    st_acts_layout(&LA, &c, B, T);
+    float *val = calloc(L.total, 4), *grad = calloc(L.total, 4), *ab = calloc(LA.total, 4), *dab = calloc(LA.total, 4);
+    nn_layout_init_values(&L, val, 3);
+    st_params p, g;
+    st_acts a, da;
+    nn_layout_bind(&L, &p, val);
+    nn_layout_bind(&L, &g, grad);
+    nn_layout_bind(&LA, &a, ab);
+    nn_layout_bind(&LA, &da, dab);
+    nn_rng rng;
+    nn_rng_seed(&rng, 7);
+    /* non-zero FiLM generators and biases so every path carries gradient */
+    for (size_t i = 0; i < L.total; i++)
+        if (val[i] == 0.0f) val[i] = 0.3f * (2.0f * nn_rng_uniform(&rng) - 1.0f);
+    for (int i = 0; i < AS_FEAT_DIM; i++) p.feat_mean[i] = 0.0f, p.feat_istd[i] = 1.0f;
+    for (size_t i = 0; i < (size_t)B * T * st_input_dim(&c); i++) a.x[i] = 2.0f * nn_rng_uniform(&rng) - 1.0f;
+    float cond[B * T * AS_COND_DIM];
+    for (int i = 0; i < B * T * AS_COND_DIM; i++) cond[i] = nn_rng_uniform(&rng);
+    size_t np = (size_t)B * T * AS_NUM_CHANNELS;
+    double *w = malloc(np * sizeof(double));
+    for (size_t i = 0; i < np; i++) w[i] = 2.0 * nn_rng_uniform(&rng) - 1.0;
+    float *x_keep = malloc((size_t)B * T * st_input_dim(&c) * 4);
+    memcpy(x_keep, a.x, (size_t)B * T * st_input_dim(&c) * 4);
+
+    st_forward(&c, &p, &a, cond, B, T);
+    for (size_t i = 0; i < np; i++) da.pred[i] = (float)w[i];
+    st_backward(&c, &p, &g, &a, &da, cond, B, T);
+
+    /* every trained tensor: up to 12 entries each against central differences */
+    int checked = 0, bad = 0;
+    double worst = 0;
+    for (int t = 2; t < L.n; t++) { /* 0, 1: the feature statistics (not trained) */
+        const nn_tensor *tt = &L.t[t];
+        for (int k = 0; k < 12 && (size_t)k < tt->size; k++) {
+            size_t idx = tt->offset + (size_t)((k * 7919u) % tt->size);
+            float keep = val[idx];
+            /* two step sizes: a large step may cross a relu kink, a small
+             * one drowns in float rounding; a correct gradient matches at
+             * least one of them */
+            double an = grad[idx], err = 1e9, fd = 0;
+            const float steps[2] = {1e-2f, 1e-3f};
+            for (int e = 0; e < 2; e++) {
+                const float eps = steps[e];
+                val[idx] = keep + eps;
+                memcpy(a.x, x_keep, (size_t)B * T * st_input_dim(&c) * 4);
+                st_forward(&c, &p, &a, cond, B, T);
+                double lp = weighted_sum(a.pred, w, np);
+                val[idx] = keep - eps;
+                st_forward(&c, &p, &a, cond, B, T);
+                double lm = weighted_sum(a.pred, w, np);
+                val[idx] = keep;
+                double f = (lp - lm) / (2.0 * eps);
+                double er = fabs(f - an) / fmax(1e-2, fabs(f) + fabs(an));
+                if (er < err) err = er, fd = f;
+            }
+            if (err > worst) worst = err;
+            if (err > 2e-2) {
+                bad++;
+                fprintf(stderr, "  %s[%zu]: analytic %g, finite difference %g\n", tt->name, idx - tt->offset, an, fd);
+            }
+            checked++;
+        }
+    }
+    printf("  gradient check: %d values over %d tensors, worst relative error %.2e\n", checked, L.n - 2, worst);
+    CHECKF(bad == 0, "%d of %d gradients disagree with finite differences", bad, checked);
+    free(val), free(grad), free(ab), free(dab), free(w), free(x_keep);
+}
+
+/* A model with random weights, as a public as_student (via a weight file). */
+static as_student *random_model(const char *path, const st_config *c, uint64_t seed, float **values_out,
+                                size_t *n_out)
+{
+    nn_layout L;
+    st_layout(&L, c);
+    float *val = calloc(L.total, 4);
+    nn_layout_init_values(&L, val, seed);
+    nn_rng rng;
+    nn_rng_seed(&rng, seed + 100);
+    for (size_t i = 2 * AS_FEAT_DIM; i < L.total; i++)
+        if (val[i] == 0.0f) val[i] = 0.2f * (2.0f * nn_rng_uniform(&rng) - 1.0f);
+    st_params p;
+    nn_layout_bind(&L, &p, val);
+    for (int i = 0; i < AS_FEAT_DIM; i++) p.feat_mean[i] = -5.0f, p.feat_istd[i] = 0.2f;
+    int32_t h[ST_NUM_HPARAMS];
+    st_hparams_pack(c, h);
+    CHECK(nn_weights_save(path, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, L.total, NULL, 0) == AS_OK);
+    if (values_out) *values_out = val, *n_out = L.total;
+    else free(val);
+    return as_student_load(path);
+}
+
+/* A test signal: bursts of harmonic "vowels" and noise "consonants" with
+ * pauses, so every feature moves. */
+static float *test_audio(int rate, double seconds, size_t *n)
+{
+    *n = (size_t)(seconds * rate);
+    float *x = calloc(*n, 4);
+    nn_rng rng;
+    nn_rng_seed(&rng, 5);
+    for (size_t i = 0; i < *n; i++) {
+        double t = (double)i / rate;
+        double seg = fmod(t, 0.5);
+        double f0 = 110.0 + 40.0 * sin(2.0 * PI * 0.7 * t);
+        double v = 0;
+        if (seg < 0.25)
+            for (int h = 1; h <= 8; h++) v += sin(2.0 * PI * f0 * h * t) / h;
+        else if (seg < 0.35) v = 0.5 * (2.0 * nn_rng_uniform(&rng) - 1.0);
+        x[i] = (float)(0.2 * v);
+    }
+    return x;
+}
+
+static void test_lookahead_bound(void)
+{
+    st_config c = st_config_default(100);
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/la.asnn", dir);
+    as_student *m = random_model(path, &c, 11, NULL, NULL);
+    CHECK(m != NULL);
+    if (!m) return;
+    as_student_info info;
+    as_student_get_info(m, &info);
+    CHECKF(fabs(info.lookahead_ms - 100.0) < 1e-9, "look-ahead of the 100 ms layout: %g ms", info.lookahead_ms);
+    size_t n;
+    float *x = test_audio(16000, 2.0, &n);
+    float *fa = NULL, *fb = NULL;
+    size_t nfa, nfb;
+    CHECK(as_features_compute(&fa, &nfa, x, n, 16000, NULL) == AS_OK);
+    /* change the features from frame 100 (1.0125 s) on */
+    CHECK(as_features_compute(&fb, &nfb, x, n, 16000, NULL) == AS_OK);
+    for (size_t i = 100 * AS_FEAT_DIM; i < nfb * AS_FEAT_DIM; i++) fb[i] += 1.0f;
+    size_t T = 60;
+    as_cond cond[60];
+    for (size_t t = 0; t < T; t++) cond[t] = as_cond_make(AS_EMO_JOY, as_emotion_anchor(AS_EMO_JOY, 3));
+    float *oa = malloc(T * 52 * 4), *ob = malloc(T * 52 * 4);
+    as_student_run(m, oa, fa, nfa, cond, T);
+    as_student_run(m, ob, fb, nfb, cond, T);
+    /* frame t sees feature centres up to t/30 + 100 ms: frames with
+     * t/30 + 0.1 < 1.0125 are untouched, the first frame after is not */
+    size_t last_same = 0, first_diff = T;
+    for (size_t t = 0; t < T; t++) {
+        int same = memcmp(oa + t * 52, ob + t * 52, 52 * 4) == 0;
+        if (same && first_diff == T) last_same = t;
+        if (!same && first_diff == T) first_diff = t;
+    }
+    /* t = 27: 0.9 + 0.1 = 1.0 s < 1.0125 s; t = 28: 1.033 s >= 1.0125 s */
+    CHECKF(first_diff == 28, "first frame that sees the change: %zu (expected 28)", first_diff);
+    CHECK(last_same == 27);
+    free(x), as_free(fa), as_free(fb), free(oa), free(ob);
+    as_student_destroy(m);
+}
+
+static void test_weight_files(void)
+{
+    st_config c = tiny_config();
+    const char *dir = test_tmpdir();
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/tiny.asnn", dir);
+    float *val;
+    size_t nv;
+    as_student *m = random_model(path, &c, 21, &val, &nv);
+    CHECKF(m != NULL, "load: %s", as_last_error());
+    if (!m) return;
+    /* same bits as the model built from the values directly */
+    as_student *direct = st_model_create(&c, val, nv, 1);
+    size_t n;
+    float *x = test_audio(16000, 1.0, &n);
+    float *feat = NULL;
+    size_t nf;
+    as_features_compute(&feat, &nf, x, n, 16000, NULL);
+    as_cond cond[30];
+    for (int t = 0; t < 30; t++) cond[t] = as_cond_make(AS_EMO_ANGER, as_emotion_anchor(AS_EMO_ANGER, 5));
+    float oa[30 * 52], ob[30 * 52];
+    CHECK(as_student_run(m, oa, feat, nf, cond, 30) == AS_OK);
+    CHECK(as_student_run(direct, ob, feat, nf, cond, 30) == AS_OK);
+    CHECK(memcmp(oa, ob, sizeof oa) == 0);
+    as_student_destroy(direct);
+    as_student_destroy(m);
+
+    /* a flipped byte in the values: refused (checksum), with the hint */
+    size_t len;
+    char *bytes = test_read_file(path, &len);
+    snprintf(bad, sizeof bad, "%s/bad.asnn", dir);
+    bytes[len / 2] ^= 0x10;
+    FILE *f = fopen(bad, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+    CHECK(as_student_load(bad) == NULL);
+    CHECKF(strstr(as_last_error(), "animasync train") != NULL, "corrupt file message: %s", as_last_error());
+    free(bytes);
+    /* a checkpoint is not a model */
+    int32_t h[ST_NUM_HPARAMS];
+    st_hparams_pack(&c, h);
+    CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT | AS_NN_KIND_CHECKPOINT, h, ST_NUM_HPARAMS, val, nv, NULL,
+                          0) == AS_OK);
+    CHECK(as_student_load(bad) == NULL);
+    CHECKF(strstr(as_last_error(), "checkpoint") != NULL, "checkpoint message: %s", as_last_error());
+    /* another model version */
+    h[0] = ST_MODEL_VERSION + 1;
+    CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, nv, NULL, 0) == AS_OK);
+    CHECK(as_student_load(bad) == NULL);
+    CHECKF(strstr(as_last_error(), "model version") != NULL, "version message: %s", as_last_error());
+    /* a value count that does not fit the hyperparameters */
+    st_hparams_pack(&c, h);
+    CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, nv - 1, NULL, 0) == AS_OK);
+    CHECK(as_student_load(bad) == NULL);
+    /* a text classifier's file */
+    CHECK(nn_weights_save(bad, AS_NN_KIND_TEXT_CLASSIFIER, h, ST_NUM_HPARAMS, val, nv, NULL, 0) == AS_OK);
+    CHECK(as_student_load(bad) == NULL);
+    CHECK(as_student_load("/nonexistent/student.asnn") == NULL);
+    free(x), as_free(feat), free(val);
+}
+
+/* Streams pcm in chunks cycling through sizes[] and compares with as_render. */
+static void stream_vs_offline(const as_student *m, int rate, const as_render_params *rp, const size_t *sizes,
+                              int n_sizes, const char *label)
+{
+    size_t n;
+    float *x = test_audio(rate, 3.1, &n);
+    as_animation *anim = NULL;
+    CHECKF(as_render(m, rp, x, n, rate, &anim) == AS_OK, "%s: render: %s", label, as_last_error());
+    if (!anim) return;
+    as_student_stream *st = as_student_stream_create(m, rate, rp);
+    CHECKF(st != NULL, "%s: stream: %s", label, as_last_error());
+    if (!st) return;
+    size_t maxchunk = 0;
+    for (int i = 0; i < n_sizes; i++)
+        if (sizes[i] > maxchunk) maxchunk = sizes[i];
+    size_t cap = as_student_stream_max_frames(st, maxchunk);
+    float *out = malloc((anim->num_frames + cap) * 52 * 4);
+    size_t got = 0, off = 0;
+    for (int k = 0; off < n; k++) {
+        size_t len = sizes[k % n_sizes];
+        if (len > n - off) len = n - off;
+        size_t nf;
+        CHECK(as_student_stream_push(st, out + got * 52, cap, &nf, x + off, len) == AS_OK);
+        got += nf;
+        off += len;
+    }
+    size_t nf;
+    CHECK(as_student_stream_flush(st, out + got * 52, as_student_stream_max_frames(st, 0), &nf) == AS_OK);
+    got += nf;
+    CHECKF(got == anim->num_frames, "%s: streamed %zu frames, offline %zu", label, got, anim->num_frames);
+    size_t diff = 0;
+    for (size_t i = 0; i < got * 52 && i < anim->num_frames * 52; i++) diff += memcmp(&out[i], &anim->frames[i], 4) != 0;
+    CHECKF(diff == 0, "%s: %zu values differ between the stream and the offline render", label, diff);
+    printf("  stream = offline at %d Hz (%s): %zu frames, %zu values differ\n", rate, label, got, diff);
+    as_student_stream_destroy(st);
+    as_animation_destroy(anim);
+    free(out), free(x);
+}
+
+static void test_streaming(void)
+{
+    st_config c = st_config_default(100);
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/stream.asnn", dir);
+    as_student *m = random_model(path, &c, 31, NULL, NULL);
+    if (!m) return;
+    as_render_params rp = as_render_default_params();
+    rp.script = "[0s joy:80] [1.2s sadness:40] [2.5s surprise]";
+    const size_t odd[] = {1, 7, 160, 333, 4095, 4097, 10000};
+    const size_t tenms[] = {160};
+    stream_vs_offline(m, 16000, &rp, odd, 7, "chunks of 1..10000 samples");
+    stream_vs_offline(m, 16000, &rp, tenms, 1, "10 ms chunks");
+    stream_vs_offline(m, 22050, &rp, odd, 7, "chunks of 1..10000 samples");
+    const size_t big[] = {1000000};
+    stream_vs_offline(m, 44100, &rp, big, 1, "one push");
+    /* the 0 and 50 ms layouts too */
+    for (int la = 0; la <= 50; la += 50) {
+        st_config c2 = st_config_default(la);
+        as_student *m2 = random_model(path, &c2, 41 + (uint64_t)la, NULL, NULL);
+        rp.script = NULL;
+        rp.emotion = "anger";
+        stream_vs_offline(m2, 16000, &rp, odd, 7, la ? "50 ms layout" : "0 ms layout");
+        as_student_destroy(m2);
+    }
+    /* too little room: refused, nothing consumed */
+    as_student_stream *st = as_student_stream_create(m, 16000, NULL);
+    float buf[52];
+    size_t nf;
+    float pcm[1600] = {0};
+    CHECK(as_student_stream_push(st, buf, 1, &nf, pcm, 1600) == AS_ERR_RANGE);
+    as_student_stream_destroy(st);
+    as_student_destroy(m);
+}
+
+static void test_script(void)
+{
+    as_render_event ev[8];
+    size_t n;
+    CHECK(as_render_script_parse("[0s joy:80] [2.5s sadness:40]  [3s happy]", ev, 8, &n) == AS_OK);
+    CHECK(n == 3 && ev[1].time_s == 2.5 && fabsf(ev[1].intensity - 0.4f) < 1e-6f && ev[2].intensity == 0.5f);
+    CHECK(as_render_script_parse("[joy:80]", ev, 8, &n) == AS_ERR_PARSE);
+    CHECK(as_render_script_parse("[1s glee]", ev, 8, &n) == AS_ERR_UNKNOWN);
+    CHECK(as_render_script_parse("[1s joy:120]", ev, 8, &n) == AS_ERR_RANGE);
+    CHECK(as_render_script_parse("[1s joy", ev, 8, &n) == AS_ERR_PARSE);
+    CHECKF(strstr(as_last_error(), "character 1") != NULL, "message names the position: %s", as_last_error());
+}
+
+int main(void)
+{
+    test_gradients();
+    test_lookahead_bound();
+    test_weight_files();
+    test_streaming();
+    test_script();
+    return test_finish("test_student_model");
+}
