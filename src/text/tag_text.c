@@ -3,7 +3,8 @@
  * (an LLM's reply, a script line) still moves the face. A tag holds until
  * the next (docs/TIMELINE.md), so the uncovered sentences are those before
  * the first emotion tag; [strength:x] tags do not count and stay where they
- * are. Each such sentence gets "[class:NN] " in front of it, NN the
+ * are. Text with an unclosed '[' is left as it is, so the tag parser
+ * reports the error at its own position. Each such sentence gets "[class:NN] " in front of it, NN the
  * intensity from the predicted VAD's distance to neutral (classifier.c),
  * and is classified with the (up to 2) sentences before it as context. */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 
 #include "animasync/classifier.h"
+#include "animasync/timeline.h"
 #include "core/internal.h"
 #include "text/text_internal.h"
 
@@ -97,13 +99,19 @@ as_result as_classify_tag_text(const as_classifier *m, const char *text, char **
     *out = NULL;
     size_t n = strlen(text), bad = tc_utf8_check(text, n);
     if (bad != n) return as_fail(AS_ERR_PARSE, "classify: invalid UTF-8 at byte %zu of the text", bad);
+    /* malformed tags are reported by the tag parser at their own positions,
+     * before any tag is inserted */
+    as_tagged_text check;
+    as_result pr = n ? as_tags_parse(text, n, NULL, &check) : AS_OK;
+    if (pr != AS_OK) return pr;
+    if (n) as_tagged_text_clear(&check);
     /* the uncovered prefix: up to the first tag that is not [strength:...] */
     size_t prefix = n;
     for (size_t i = 0; i < n; i++) {
         if (text[i] != '[') continue;
         if (i + 1 < n && text[i + 1] == '[') { i++; continue; }
         size_t t = tag_end(text, n, i);
-        if (!t) break;
+        if (!t) { prefix = 0; break; } /* malformed: leave the text as given for the tag parser to report */
         if (t - i > 10 && !strncasecmp(text + i + 1, "strength:", 9)) { i = t - 1; continue; }
         prefix = i;
         break;
