@@ -73,7 +73,11 @@ as_result as_render_script_parse(const char *script, as_render_event *out, size_
         if (!nl) return as_fail(AS_ERR_PARSE, "script: tag at character %zu has no emotion name", pos);
         as_lexicon_entry e;
         if (as_lexicon_lookup(p, &e) != AS_OK)
-            return as_fail(AS_ERR_UNKNOWN, "script: tag at character %zu: %s", pos, as_last_error());
+        {
+            char why[256]; /* a copy: as_fail writes the buffer as_last_error reads */
+            snprintf(why, sizeof why, "%s", as_last_error());
+            return as_fail(AS_ERR_UNKNOWN, "script: tag at character %zu: %s", pos, why);
+        }
         if (*n >= max) return as_fail(AS_ERR_RANGE, "script: more than %zu tags", max);
         as_render_event *ev = &out[(*n)++];
         ev->time_s = t;
@@ -194,7 +198,7 @@ as_result as_render(const as_student *m, const as_render_params *params, const f
     if (T && (r = as_motion_apply(&mp, a->frames, a->cond, T, NULL, 0)) != AS_OK) goto done;
     /* the compiler's face for the same conditioning, for players and tools */
     if (!(c = as_compiler_create(NULL, NULL))) {
-        r = as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
+        r = as_fail(AS_ERR_NOMEM, "cannot create the compiler");
         goto done;
     }
     for (size_t i = 0; i < T; i++)

@@ -215,6 +215,7 @@ static int emit_step(as_student_stream *st, float *out)
     long u = st->done[c->layers];
     if (u >= st->avail[c->layers]) return 0;
     nn_matmul_forward(st->logit, ring_at(&st->h[c->layers], u), p->out_w, p->out_b, 1, c->hidden, AS_NUM_CHANNELS);
+    st_mask_expression(st->logit, p->out_b, 1);
     nn_matmul_forward(st->skip, ring_at(&st->fa, u), p->skip_w, NULL, 1, c->film_hidden, AS_NUM_CHANNELS);
     nn_residual_forward(st->logit, st->logit, st->skip, AS_NUM_CHANNELS);
     float face[AS_NUM_CHANNELS];

@@ -14,7 +14,7 @@ st_config st_config_default(int lookahead_ms)
     st_config c;
     memset(&c, 0, sizeof c);
     c.hidden = 80;
-    c.film_hidden = 48;
+    c.film_hidden = 64;
     c.stack = 4; /* 40 ms of 10 ms frames: every feature frame between two 33.3 ms animation frames */
     c.layers = 5;
     c.kernel = 3;
@@ -95,7 +95,11 @@ as_result st_hparams_unpack(st_config *c, const int32_t *h, int n, const char *l
         c->dilation[l] = h[7 + l];
         c->lookahead[l] = h[7 + ST_MAX_LAYERS + l];
     }
-    if (st_config_check(c) != AS_OK) return as_fail(AS_ERR_PARSE, "%s: %s; %s", label, as_last_error(), ST_WEIGHTS_HINT);
+    if (st_config_check(c) != AS_OK) {
+        char why[256]; /* a copy: as_fail writes the buffer as_last_error reads */
+        snprintf(why, sizeof why, "%s", as_last_error());
+        return as_fail(AS_ERR_PARSE, "%s: %s; %s", label, why, ST_WEIGHTS_HINT);
+    }
     return AS_OK;
 }
 
@@ -148,6 +152,14 @@ void st_acts_layout(nn_layout *L, const st_config *c, int B, int T)
     }
     nn_layout_add(L, &a, &a.logits, "logits", N * AS_NUM_CHANNELS, nn_zeros());
     nn_layout_add(L, &a, &a.pred, "pred", N * AS_NUM_CHANNELS, nn_zeros());
+    nn_layout_add(L, &a, &a.lmask, "lmask", N * AS_NUM_CHANNELS, nn_zeros());
+}
+
+void st_mask_expression(float *logits, const float *out_b, int N)
+{
+    for (int n = 0; n < N; n++)
+        for (int ch = 0; ch < AS_NUM_CHANNELS; ch++)
+            if (as_channel_class_of(ch) == AS_CHANNEL_EXPRESSION) logits[(size_t)n * AS_NUM_CHANNELS + ch] = out_b[ch];
 }
 
 void st_gather_row(float *row, const st_config *c, const st_params *p, const float *features, size_t n_feat, long t)
@@ -196,6 +208,7 @@ void st_forward(const st_config *c, const st_params *p, st_acts *a, const float 
      * reaches the face without passing through the audio stack (the
      * anchor-snap target at silence is a function of the conditioning) */
     nn_matmul_forward(a->logits, h, p->out_w, p->out_b, N, H, AS_NUM_CHANNELS);
+    st_mask_expression(a->logits, p->out_b, N);
     nn_matmul_forward(a->pred, a->fa, p->skip_w, NULL, N, HF, AS_NUM_CHANNELS);
     nn_residual_forward(a->logits, a->logits, a->pred, (size_t)N * AS_NUM_CHANNELS);
     nn_sigmoid_forward(a->pred, a->logits, (size_t)N * AS_NUM_CHANNELS);
@@ -208,7 +221,16 @@ void st_backward(const st_config *c, const st_params *p, st_params *g, const st_
     nn_sigmoid_backward(da->logits, da->pred, a->pred, (size_t)N * AS_NUM_CHANNELS);
     const float *h = a->res[c->layers - 1];
     float *dh = da->res[c->layers - 1];
-    nn_matmul_backward(dh, g->out_w, g->out_b, da->logits, h, p->out_w, N, H, AS_NUM_CHANNELS);
+    /* the audio trunk does not reach the EXPRESSION channels (st_mask_expression):
+     * their gradient goes to the bias and the FiLM trunk only */
+    memcpy(da->lmask, da->logits, (size_t)N * AS_NUM_CHANNELS * sizeof(float));
+    for (int n = 0; n < N; n++)
+        for (int ch = 0; ch < AS_NUM_CHANNELS; ch++)
+            if (as_channel_class_of(ch) == AS_CHANNEL_EXPRESSION) {
+                if (g->out_b) g->out_b[ch] += da->logits[(size_t)n * AS_NUM_CHANNELS + ch];
+                da->lmask[(size_t)n * AS_NUM_CHANNELS + ch] = 0.0f;
+            }
+    nn_matmul_backward(dh, g->out_w, g->out_b, da->lmask, h, p->out_w, N, H, AS_NUM_CHANNELS);
     nn_matmul_backward(da->fa, g->skip_w, NULL, da->logits, a->fa, p->skip_w, N, HF, AS_NUM_CHANNELS);
     for (int l = c->layers - 1; l >= 0; l--) {
         float *dhin = l ? da->res[l - 1] : da->h0;

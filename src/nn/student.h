@@ -17,6 +17,7 @@
  *     c_l   = dilated conv_l(h_l), kernel K, dilation d_l, look-ahead a_l taps
  *     h_l+1 = h_l + relu(FiLM(c_l; g_l))                      (T, H)   (Perez et al. 2018)
  *   y     = sigmoid(out_w h_L + out_b + skip_w f)             (T, 52)
+ *           (EXPRESSION channels: sigmoid(out_b + skip_w f), no audio path)
  *
  * Look-ahead: feature frame k(t) is the latest whose window centre is at or
  * before the frame's time t/30 s; the stack reads frames k(t) + ahead - S + 1
@@ -91,7 +92,15 @@ typedef struct {
     float *act[ST_MAX_LAYERS];      // (B, T, H)
     float *res[ST_MAX_LAYERS];      // (B, T, H)
     float *logits, *pred;           // (B, T, 52)
+    float *lmask;                   // (B, T, 52) backward scratch: dlogits without the EXPRESSION channels
 } st_acts;
+
+/* The EXPRESSION channels (eyes, brows, cheeks, nose: the compiler's alone,
+ * ARCHITECTURE.md) take nothing from the audio trunk: their logits are the
+ * bias plus the FiLM trunk's direct path, a function of the conditioning
+ * only, so they are as smooth as the conditioning and speech cannot make
+ * the brows twitch. Sets logits (N, 52) of those channels to out_b. */
+void st_mask_expression(float *logits, const float *out_b, int N);
 
 void st_acts_layout(nn_layout *L, const st_config *c, int B, int T);
 

@@ -38,8 +38,8 @@ as_train_params as_train_default_params(void)
     p.warmup_steps = 200;
     p.weight_decay = 1e-4f;
     p.clip_norm = 1.0f;
-    p.w_velocity = 0.5f;
-    p.w_acceleration = 0.25f;
+    p.w_velocity = 1.0f;
+    p.w_acceleration = 0.5f;
     p.w_anchor = 4.0f;
     p.w_consistency = 1.0f;
     p.w_bce = 0.5f;
@@ -58,8 +58,10 @@ static double now_s(void)
 
 /* Per-channel loss weights: EXPRESSION 1.5, SHARED 1.0, LIPSYNC 1.0 (the
  * issue's weights), with the articulators the lip-sync metrics judge
- * (jawOpen, mouthClose, mouthPress) at 2 so closures and jaw timing are not
- * traded for small expression gains. */
+ * at more: jawOpen 2, mouthClose and mouthPress 4 (a closure lasts 1-4
+ * frames, so its share of an unweighted loss is tiny and a first run left
+ * the lips never pressed), so closures and jaw timing are not traded for
+ * small expression gains. */
 static void channel_weights(float w[AS_NUM_CHANNELS])
 {
     for (int c = 0; c < AS_NUM_CHANNELS; c++) {
@@ -67,8 +69,8 @@ static void channel_weights(float w[AS_NUM_CHANNELS])
         w[c] = k == AS_CHANNEL_EXPRESSION ? 1.5f : 1.0f;
     }
     w[AS_JAW_OPEN] = 2.0f;
-    w[AS_MOUTH_CLOSE] = 2.0f;
-    w[AS_MOUTH_PRESS_LEFT] = w[AS_MOUTH_PRESS_RIGHT] = 2.0f;
+    w[AS_MOUTH_CLOSE] = 4.0f;
+    w[AS_MOUTH_PRESS_LEFT] = w[AS_MOUTH_PRESS_RIGHT] = 4.0f;
 }
 
 typedef struct {
@@ -187,7 +189,7 @@ static as_result build_anchor_batch(trainer *tr)
 {
     size_t n_sil;
     const float *sil = st_silence_features(&n_sil);
-    if (!sil) return as_fail(AS_ERR_BACKEND, "cannot compute the features of silence: %s", as_last_error());
+    if (!sil) return as_fail(AS_ERR_BACKEND, "cannot compute the features of silence");
     const as_preset_bank *bank = as_preset_bank_default();
     for (int s = 0; s < N_SHARDS; s++) {
         shard_state *sh = &tr->sh[s];
