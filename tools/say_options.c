@@ -14,7 +14,8 @@ const char *const cli_say_options_help =
     "  --fps F            frames per second 1..240 (default 30)\n"
     "  --strength S       global expression strength 0..2 (default 1)\n"
     "  --crossfade S      half-width of emotion crossfades in seconds 0..10 (default 0.8)\n"
-    "  --emotion NAME     emotion before the first tag (default neutral)\n"
+    "  --emotion NAME     emotion before the first tag (default: the text classifier's, per sentence)\n"
+    "  --no-classify      do not classify untagged sentences: neutral before the first tag\n"
     "  --presets FILE     a preset file overriding the built-in bank\n"
     "  --format F         also write F: npy (anim.npy, T x 52 float32) or livelink\n"
     "                     (anim_livelink.csv); repeat or comma-separate for both\n";
@@ -39,6 +40,9 @@ int cli_say_option(int argc, char **argv, int *i, void *say_params, cli_say_extr
         p->tags.default_emotion = cli_value(argc, argv, i);
         as_lexicon_entry e;
         if (as_lexicon_lookup(p->tags.default_emotion, &e) != AS_OK) cli_die("--emotion: %s", as_last_error());
+    } else if (!strcmp(a, "--no-classify")) {
+        /* an explicit default emotion turns the classifier off (engine/say.c) */
+        if (!p->tags.default_emotion) p->tags.default_emotion = "neutral";
     } else if (!strcmp(a, "--presets")) extra->presets = cli_value(argc, argv, i);
     else if (!strcmp(a, "--format")) {
         char buf[128];

@@ -6,8 +6,23 @@
 #include <math.h>
 #include <string.h>
 
+#include "animasync/classifier.h"
 #include "animasync/engine.h"
 #include "core/internal.h"
+
+/* Text classifier hook (issue 7): when no default emotion was given
+ * (tags.default_emotion == NULL) and the library has a built-in classifier,
+ * the sentences before the first emotion tag get tags from it
+ * (as_classify_tag_text; explicit tags always win). *owned receives the new
+ * text (as_free it) or NULL when the text is used as given. */
+static as_result classify_untagged(const as_say_params *p, const char **text, char **owned)
+{
+    *owned = NULL;
+    if (p->tags.default_emotion || !as_classifier_default()) return AS_OK;
+    as_result r = as_classify_tag_text(NULL, *text, owned);
+    if (r == AS_OK) *text = *owned;
+    return r;
+}
 
 as_say_params as_say_default_params(void)
 {
@@ -127,7 +142,10 @@ static as_result prologue(const as_say_params *params, const char *tagged_text, 
     if (r != AS_OK) return r;
     if (!*compiler && !(*compiler = *own = as_compiler_create(NULL, NULL)))
         return as_fail(AS_ERR_NOMEM, "cannot create the compiler: %s", as_last_error());
-    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p->tags, tt);
+    char *classified; /* issue 7: classifier tags for untagged sentences */
+    r = classify_untagged(p, &tagged_text, &classified);
+    if (r == AS_OK) r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p->tags, tt);
+    as_free(classified);
     if (r != AS_OK) {
         as_compiler_destroy(*own);
         *own = NULL;
@@ -204,13 +222,17 @@ as_result as_say(const as_compiler *compiler, const as_say_params *params, const
      * (microseconds) so that it stands alone for callers with their own TTS. */
     as_tagged_text tt;
     memset(&tt, 0, sizeof tt);
-    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
+    char *classified; /* issue 7: classify once here; as_animate_speech then finds every sentence tagged */
+    r = classify_untagged(&p, &tagged_text, &classified);
     if (r != AS_OK) return r;
+    r = as_tags_parse(tagged_text, AS_TEXT_NUL_TERMINATED, &p.tags, &tt);
+    if (r != AS_OK) { as_free(classified); return r; }
     as_speech *sp = NULL;
     r = as_tts_synthesize(&p.tts, tt.text, &sp);
     as_tagged_text_clear(&tt);
-    if (r != AS_OK) return r;
+    if (r != AS_OK) { as_free(classified); return r; }
     r = as_animate_speech(compiler, &p, tagged_text, sp, out);
+    as_free(classified);
     if (r != AS_OK) { as_speech_destroy(sp); return r; }
     (*out)->speech = sp;
     return AS_OK;
