@@ -441,8 +441,13 @@ static as_result make_attempt(const as_gen_ctx *ctx, const as_gen_clip_spec *spe
         for (int ch = 0; ch < AS_NUM_CHANNELS; ch++)
             expr[ch] = as_clamp01(ctx->neutral[ch] + rc.factor[ch] * (expr[ch] - ctx->neutral[ch]));
         as_resolve_antagonists(expr);
-        as_merge_frame(c->targets + i * AS_NUM_CHANNELS, c->teacher + i * AS_NUM_CHANNELS, expr, ctx->neutral,
-                       &tl.cond[i]);
+        float *target = c->targets + i * AS_NUM_CHANNELS;
+        as_merge_frame(target, c->teacher + i * AS_NUM_CHANNELS, expr, ctx->neutral, &tl.cond[i]);
+        /* The merge can pair the teacher's spread lips (mouthSmile 0.3 on
+         * /i/) with a sad face's frown above 0.3: an antagonist violation of
+         * the contract. Resolving it moves only SHARED channels, by the
+         * common excess (a few hundredths), never a LIPSYNC one. */
+        as_resolve_antagonists(target);
         memcpy(c->cond + i * AS_COND_DIM, as_cond_vec(&tl.cond[i]), AS_COND_DIM * sizeof(float));
     }
 
