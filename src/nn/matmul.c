@@ -65,29 +65,110 @@ static inline __attribute__((always_inline)) void dot_block(float *out, int ldo,
         for (int c = 0; c < CB; c++) out[(size_t)r * ldo + c] = a[r][c][0];
 }
 
-/* The whole product from blocks: 4 rows x CB outputs where they fit, then
- * 4 x 1 for the last outputs, then 1 x 1 for the last rows (and for a
- * stream's single frame). Every output element sees the same operations
- * whichever block computes it, so rows are independent bit for bit; the
- * bias is added last. tests/test_nn_grad.c checks rows alone and in chunks. */
+/* Below this K the lane form spends more time folding its 16 partial sums
+ * than multiplying, and the sequential form wins (measured at 100 x K x
+ * 256: 26-40 GFLOP/s against 9 at K = 16). At K = 32 with few rows and
+ * outputs (attention scores of 16-64 tokens) the lane form still wins, so
+ * the switch sits below 32; the FiLM generators (K = 16, 19) are the case
+ * it is for. */
+#define SMALL_K 24
+/* Outputs per block of the sequential form (two AVX-512 registers). */
+#define SEQ_NB 32
+
+/* The sequential form, for K <= SMALL_K: each output is summed in
+ * increasing k into one accumulator, vectorised across outputs instead of
+ * across k. A block of SEQ_NB weight rows is transposed onto the stack once
+ * and reused by every input row; 4 rows at a time, then single rows, each
+ * output element with the same operations. */
+static inline __attribute__((always_inline)) void seq_kernel(float *out, int ldo, const float *inp, int ldi,
+                                                             const float *weight, int ldw, int M, int K, int N,
+                                                             const int fused)
+{
+    if (M < 4) {
+        /* Too few rows to pay for the transposition: the same sums straight
+         * from the weight rows, 8 outputs interleaved so the chains overlap
+         * (outputs past N repeat the last row; their sums are dropped). The
+         * order of each sum is the same, so are the bits. */
+        for (int m = 0; m < M; m++) {
+            const float *x = inp + (size_t)m * ldi;
+            for (int n0 = 0; n0 < N; n0 += 8) {
+                int nb = N - n0 < 8 ? N - n0 : 8;
+                const float *w[8];
+                for (int j = 0; j < 8; j++) w[j] = weight + (size_t)(n0 + (j < nb ? j : nb - 1)) * ldw;
+                float a[8] = {0};
+                for (int k = 0; k < K; k++)
+                    for (int j = 0; j < 8; j++) a[j] = fused ? fmaf(x[k], w[j][k], a[j]) : a[j] + x[k] * w[j][k];
+                for (int j = 0; j < nb; j++) out[(size_t)m * ldo + n0 + j] = a[j];
+            }
+        }
+        return;
+    }
+    float wt[SMALL_K * SEQ_NB]; /* wt[k][j] = weight[n0 + j][k], zero past N */
+    for (int n0 = 0; n0 < N; n0 += SEQ_NB) {
+        int nb = N - n0 < SEQ_NB ? N - n0 : SEQ_NB;
+        /* read each weight row along k (contiguous), write its column */
+        for (int j = 0; j < nb; j++) {
+            const float *wr = weight + (size_t)(n0 + j) * ldw;
+            for (int k = 0; k < K; k++) wt[k * SEQ_NB + j] = wr[k];
+        }
+        for (int j = nb; j < SEQ_NB; j++)
+            for (int k = 0; k < K; k++) wt[k * SEQ_NB + j] = 0.0f;
+        int m = 0;
+        for (; m + 4 <= M; m += 4) {
+            float a[4][SEQ_NB];
+            for (int r = 0; r < 4; r++)
+                for (int j = 0; j < SEQ_NB; j++) a[r][j] = 0.0f;
+            for (int k = 0; k < K; k++)
+                for (int r = 0; r < 4; r++) {
+                    float xv = inp[(size_t)(m + r) * ldi + k];
+                    for (int j = 0; j < SEQ_NB; j++)
+                        a[r][j] = fused ? fmaf(xv, wt[k * SEQ_NB + j], a[r][j]) : a[r][j] + xv * wt[k * SEQ_NB + j];
+                }
+            for (int r = 0; r < 4; r++)
+                for (int j = 0; j < nb; j++) out[(size_t)(m + r) * ldo + n0 + j] = a[r][j];
+        }
+        for (; m < M; m++) {
+            float a[SEQ_NB];
+            for (int j = 0; j < SEQ_NB; j++) a[j] = 0.0f;
+            for (int k = 0; k < K; k++) {
+                float xv = inp[(size_t)m * ldi + k];
+                for (int j = 0; j < SEQ_NB; j++)
+                    a[j] = fused ? fmaf(xv, wt[k * SEQ_NB + j], a[j]) : a[j] + xv * wt[k * SEQ_NB + j];
+            }
+            for (int j = 0; j < nb; j++) out[(size_t)m * ldo + n0 + j] = a[j];
+        }
+    }
+}
+
+/* The whole product. K picks the form (sequential up to SMALL_K, lanes
+ * above), so every row of a layer is summed the same way. In the lane form:
+ * 4 rows x CB outputs where they fit, then 4 x 1 for the last outputs, then
+ * 1 x 1 for the last rows (and for a stream's single frame). Every output
+ * element sees the same operations whichever block computes it, so rows are
+ * independent bit for bit; the bias is added last. tests/test_nn_grad.c
+ * checks rows alone and in chunks. */
 static inline __attribute__((always_inline)) void rows_kernel(float *out, int ldo, const float *inp, int ldi,
                                                               const float *weight, int ldw, const float *bias, int M,
                                                               int K, int N, const int CB, const int fused)
 {
-    int m = 0;
-    for (; m + 4 <= M; m += 4) {
-        int n = 0;
-        for (; n + CB <= N; n += CB)
-            dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw, K,
-                      4, CB, fused);
-        for (; n < N; n++)
-            dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw, K,
-                      4, 1, fused);
+    if (K <= SMALL_K) {
+        seq_kernel(out, ldo, inp, ldi, weight, ldw, M, K, N, fused);
+    } else {
+        int m = 0;
+        for (; m + 4 <= M; m += 4) {
+            int n = 0;
+            for (; n + CB <= N; n += CB)
+                dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw,
+                          K, 4, CB, fused);
+            for (; n < N; n++)
+                dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw,
+                          K, 4, 1, fused);
+        }
+        for (; m < M; m++)
+            for (int n = 0; n < N; n++)
+                dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw,
+                          K, 1, 1, fused);
     }
-    for (; m < M; m++)
-        for (int n = 0; n < N; n++)
-            dot_block(out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi, ldi, weight + (size_t)n * ldw, ldw, K,
-                      1, 1, fused);
     if (bias)
         for (int i = 0; i < M; i++)
             for (int n = 0; n < N; n++) out[(size_t)i * ldo + n] += bias[n];

@@ -126,8 +126,9 @@ static inline float nn_sigmoidf(float x) { return 1.0f / (1.0f + nn_expf(-x)); }
 /* The row-stable forward kernel:
  *   out[m*ldo + n] = bias[n] + sum_k inp[m*ldi + k] * weight[n*ldw + k]
  * for m < M, n < N, k < K (bias may be NULL). Each output is summed in one
- * fixed order (16 interleaved partial sums over k, then a fixed pairwise
- * tree), identical for every row, so rows are independent bit for bit. */
+ * order fixed by K alone, identical for every row, so rows are independent
+ * bit for bit: for K <= 24 in increasing k into one sum; above, in 16
+ * interleaved partial sums over k, then a fixed pairwise fold. */
 void nn_matmul_rows(float *out, int ldo, const float *inp, int ldi, const float *weight, int ldw, const float *bias,
                     int M, int K, int N);
 /* The kernel is built three ways and the CPU picks one: AVX-512 with FMA,
