@@ -183,7 +183,9 @@ static void st_backward(const st_params *p, st_params *g, const st_acts *a, st_a
 
 /* The per-frame work of a stream: every layer computes one new frame from
  * its history (im2col row gathered from a ring of past inputs, then one
- * row of matmul). */
+ * row of matmul). All layers are read as causal here: look-ahead only
+ * changes which frames the row gathers (and delays the output), not the
+ * work, which is what this measures. */
 static void st_frame(const st_params *p, const float *x, const float *cond, float *hist[ST_L], int pos, float *out)
 {
     float x0[ST_H], fh[ST_HF], film[2 * ST_H], col[ST_K * ST_H], conv[ST_H], h[ST_H];
