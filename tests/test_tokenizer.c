@@ -96,6 +96,7 @@ static void test_train_and_round_trip(void)
     int n1 = tc_encode(&t, mixed, strlen(mixed), ids, 256, 0, NULL);
     int n2 = tc_encode(&t2, mixed, strlen(mixed), ids2, 256, 0, NULL);
     CHECK(n1 == n2 && !memcmp(ids, ids2, sizeof(int) * (size_t)n1));
+    tc_tokenizer_free(&t2);
     /* corrupt vocabularies are refused: truncated, bad magic, a merge of an undefined id */
     CHECK(tc_tokenizer_parse(&t2, bytes, blen - 1) == AS_ERR_PARSE);
     bytes[0] = 'X';
