@@ -393,7 +393,6 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
         tr.soft[s] = as_malloc((size_t)tr.B * TC_NUM_CLASSES * sizeof(float));
         ok = ok && tr.grads[s] && tr.acts[s] && tr.dacts[s] && tr.scratch[s] && (!tr.tcfg || tr.tacts[s]) &&
              tr.ids[s] && tr.mask[s] && tr.labels[s] && tr.vad[s] && tr.roww[s] && tr.soft[s];
-        nn_rng_seed(&tr.drop_rng[s], P->seed * 1000003u + 17u + (uint64_t)s);
     }
     if (!ok) {
         r = as_fail(AS_ERR_NOMEM, "train-classifier: out of memory");
@@ -447,12 +446,16 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
         r = as_fail(AS_ERR_NOMEM, "train-classifier: out of memory");
         goto done;
     }
-    for (int epoch = first_epoch; epoch < P->epochs && !r; epoch++) {
+    int last_epoch = P->stop_after > 0 && first_epoch + P->stop_after < P->epochs ? first_epoch + P->stop_after
+                                                                                   : P->epochs;
+    for (int epoch = first_epoch; epoch < last_epoch && !r; epoch++) {
         double t_epoch = now_s();
         /* a fresh order per epoch (seeded by seed and epoch, so resuming
          * replays the same order), then sorted by length within chunks of 8
          * batches to cut padding */
         nn_rng_seed(&data_rng, P->seed * 7919u + (uint64_t)epoch);
+        for (int s = 0; s < N_SHARDS; s++) /* dropout too, so a resumed run is the same run */
+            nn_rng_seed(&tr.drop_rng[s], P->seed * 1000003u + 17u + (uint64_t)s + 7u * (uint64_t)epoch);
         for (size_t i = 0; i < n_train; i++) order[i] = i;
         for (size_t i = n_train - 1; i > 0; i--) {
             size_t j = (size_t)(nn_rng_next(&data_rng) % (i + 1)), t = order[i];

@@ -22,6 +22,8 @@ typedef struct {
     const char *out_path;        /* weight file of the best epoch (by validation macro-F1) */
     const char *checkpoint_path; /* written after every epoch (weights + AdamW state); NULL = none */
     int resume;                  /* 1: continue from checkpoint_path */
+    int stop_after;              /* > 0: return after this many epochs of this call, as if
+                                    interrupted (the schedule still plans `epochs`); 0 = all */
     const char *teacher_path;    /* NULL: train on the labels (a teacher); else distil from this model */
     const char *tokenizer_from;  /* NULL: learn merges on the training split; else reuse this model's */
     int merges;                  /* BPE merges to learn (vocabulary = 261 + merges) */
