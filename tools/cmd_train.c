@@ -19,6 +19,9 @@ static void help(void)
            "  --checkpoint FILE     checkpoint written after every epoch (default FILE.ckpt)\n"
            "  --resume              continue from the checkpoint when it exists\n"
            "  --emit-c FILE         also write the weights as C source (the shipped default)\n"
+           "  --init FILE           fine-tune: start from this model (its layout and statistics)\n"
+           "  --warmup N            warm-up steps (default 200)\n"
+           "  --lr-min X            final learning rate (default 5e-5)\n"
            "  --lookahead MS        network look-ahead: 0, 50 or 100 (default 100)\n"
            "  --epochs N            default 20\n"
            "  --batch N             sequences per step, even (default 16)\n"
@@ -63,6 +66,9 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--checkpoint")) ckpt = cli_value(argc, argv, &i);
         else if (!strcmp(a, "--resume")) p.resume = 1;
         else if (!strcmp(a, "--emit-c")) p.emit_c = cli_value(argc, argv, &i);
+        else if (!strcmp(a, "--init")) p.init_path = cli_value(argc, argv, &i);
+        else if (!strcmp(a, "--warmup")) p.warmup_steps = (int)cli_long(a, cli_value(argc, argv, &i), 0, 1000000);
+        else if (!strcmp(a, "--lr-min")) p.lr_min = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1.0f);
         else if (!strcmp(a, "--lookahead")) {
             p.lookahead_ms = (int)cli_long(a, cli_value(argc, argv, &i), 0, 100);
             if (p.lookahead_ms != 0 && p.lookahead_ms != 50 && p.lookahead_ms != 100)

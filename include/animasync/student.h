@@ -204,6 +204,8 @@ typedef struct {
     const char *out_path;    /* the trained weight file; required */
     const char *checkpoint;  /* checkpoint file written after every epoch (NULL = none) */
     int resume;              /* 1: continue from checkpoint when it exists */
+    const char *init_path;   /* fine-tune: start from this model's weights (its layout
+                                wins over lookahead_ms, hidden, ...), NULL = random start */
     const char *emit_c;      /* also write the weights as a C source here (NULL = no) */
     const char *command_line;/* recorded in the C source's first line */
     int lookahead_ms;        /* network look-ahead: 0, 50 or 100 (default 100) */

@@ -400,6 +400,7 @@ as_result as_student_train(const as_train_params *p)
     double t0 = now_s();
     trainer *tr = as_calloc(1, sizeof *tr);
     if (!tr) return as_fail(AS_ERR_NOMEM, "out of memory");
+    as_student *init_model = NULL;
     tr->p = p;
     tr->cfg = st_config_default(p->lookahead_ms);
     if (p->hidden) tr->cfg.hidden = p->hidden;
@@ -418,8 +419,19 @@ as_result as_student_train(const as_train_params *p)
     if (st_split_load(p->data_dir, AS_SPLIT_VALIDATION, p->max_val_clips, &tr->val) != AS_OK) {
         st_split_clear(&tr->val); /* no validation clips: train without the per-epoch figures */
     }
+    if (p->init_path) {
+        /* fine-tuning: the network (configuration, weights and feature
+         * statistics) of a trained model instead of a random start */
+        init_model = as_student_load(p->init_path);
+        if (!init_model) {
+            r = AS_ERR_PARSE;
+            goto done;
+        }
+        tr->cfg = init_model->cfg;
+    }
     if ((r = trainer_alloc(tr)) != AS_OK) goto done;
-    set_normalisation(tr);
+    if (init_model) memcpy(tr->values, init_model->values, tr->L.total * sizeof(float));
+    else set_normalisation(tr);
     if ((r = build_anchor_batch(tr)) != AS_OK) goto done;
     tr->cum = as_malloc((tr->train.n_clips + 1) * sizeof(double));
     if (!tr->cum) {
@@ -490,6 +502,7 @@ as_result as_student_train(const as_train_params *p)
                                p->command_line ? p->command_line : "animasync train", AS_NN_KIND_LIPSYNC_STUDENT, h,
                                ST_NUM_HPARAMS, tr->values, tr->L.total);
 done:
+    as_student_destroy(init_model);
     trainer_free(tr);
     as_free(tr);
     return r;
