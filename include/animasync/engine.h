@@ -24,7 +24,10 @@ extern "C" {
 
 typedef struct {
     as_tts_params tts;           /* engine, voice, rate, pitch, volume */
-    as_tag_params tags;          /* default emotion before the first tag */
+    as_tag_params tags;          /* default emotion before the first tag; NULL (the
+                                    default) = the text classifier tags the
+                                    untagged sentences before the first tag
+                                    (classifier.h; explicit tags always win) */
     as_timeline_params timeline; /* fps, crossfade window, onset/offset, global strength */
     as_lipsync_params lipsync;   /* coarticulation, jaw gain (its fps follows timeline.fps) */
     as_motion_params motion;     /* seed, blinks, gaze, patterns (its fps follows timeline.fps) */

@@ -46,7 +46,11 @@ typedef struct {
 
 typedef struct {
     const char *default_emotion; /* lexicon name in force before the first tag;
-                                    NULL = "neutral" (default NULL) */
+                                    NULL = "neutral" (default NULL). In as_say and
+                                    as_animate_text, NULL instead lets the built-in
+                                    text classifier tag the sentences before the
+                                    first tag (engine.h); give "neutral" to turn
+                                    that off (the CLI's --no-classify) */
     float default_intensity;     /* 0..1, intensity of default_emotion (default 0.5) */
     float tag_intensity;         /* 0..1, intensity of a tag without a number such
                                     as [joy] (default 0.5 = level 3, the lexicon's
