@@ -32,6 +32,7 @@
 #include "lipsync.h"
 #include "metrics.h"
 #include "motion.h"
+#include "nn.h"
 #include "scenarios.h"
 #include "student.h"
 #include "timeline.h"
