@@ -30,6 +30,7 @@ static void help(void)
            "  --hidden N            trunk channels (default 80)\n"
            "  --layers N            convolution layers (default 5)\n"
            "  --anchor-weight X     anchor-snap loss weight (default 4)\n"
+           "  --closure-weight X    L1 weight of mouthClose and mouthPress (default 4)\n"
            "  --consistency-weight X consistency loss weight (default 1)\n"
            "  --threads N           worker threads (default 1; the result does not depend on it)\n"
            "  --seed N              default 1\n"
@@ -79,6 +80,7 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--lr")) p.lr = cli_float(a, cli_value(argc, argv, &i), 1e-6f, 1.0f);
         else if (!strcmp(a, "--hidden")) p.hidden = (int)cli_long(a, cli_value(argc, argv, &i), 4, 1024);
         else if (!strcmp(a, "--layers")) p.layers = (int)cli_long(a, cli_value(argc, argv, &i), 1, 8);
+        else if (!strcmp(a, "--closure-weight")) p.w_closure = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
         else if (!strcmp(a, "--anchor-weight")) p.w_anchor = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
         else if (!strcmp(a, "--consistency-weight"))
             p.w_consistency = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);

@@ -222,6 +222,7 @@ typedef struct {
     float weight_decay;      /* AdamW decoupled decay (default 1e-4) */
     float clip_norm;         /* global gradient norm bound (default 1) */
     float w_velocity, w_acceleration; /* default 1, 0.5 */
+    float w_closure;         /* L1 channel weight of mouthClose and mouthPress (default 4) */
     float w_anchor;          /* anchor-snap loss weight (default 4) */
     float w_consistency;     /* consistency loss weight (default 1) */
     float w_bce;             /* sigmoid cross-entropy beside the L1, keeps saturated channels

@@ -43,6 +43,7 @@ as_train_params as_train_default_params(void)
     p.w_anchor = 4.0f;
     p.w_consistency = 1.0f;
     p.w_bce = 0.5f;
+    p.w_closure = 4.0f;
     p.vad_jitter = 0.05f;
     p.threads = 1;
     p.seed = 1;
@@ -62,15 +63,15 @@ static double now_s(void)
  * frames, so its share of an unweighted loss is tiny and a first run left
  * the lips never pressed), so closures and jaw timing are not traded for
  * small expression gains. */
-static void channel_weights(float w[AS_NUM_CHANNELS])
+static void channel_weights(float w[AS_NUM_CHANNELS], float closure)
 {
     for (int c = 0; c < AS_NUM_CHANNELS; c++) {
         as_channel_class k = as_channel_class_of(c);
         w[c] = k == AS_CHANNEL_EXPRESSION ? 1.5f : 1.0f;
     }
     w[AS_JAW_OPEN] = 2.0f;
-    w[AS_MOUTH_CLOSE] = 4.0f;
-    w[AS_MOUTH_PRESS_LEFT] = w[AS_MOUTH_PRESS_RIGHT] = 4.0f;
+    w[AS_MOUTH_CLOSE] = closure;
+    w[AS_MOUTH_PRESS_LEFT] = w[AS_MOUTH_PRESS_RIGHT] = closure;
 }
 
 typedef struct {
@@ -414,7 +415,7 @@ as_result as_student_train(const as_train_params *p)
         tr->cfg.layers = p->layers;
     }
     if ((r = st_config_check(&tr->cfg)) != AS_OK) goto done;
-    channel_weights(tr->chan_w);
+    channel_weights(tr->chan_w, p->w_closure);
     if ((r = st_split_load(p->data_dir, AS_SPLIT_TRAIN, p->max_train_clips, &tr->train)) != AS_OK) goto done;
     if (st_split_load(p->data_dir, AS_SPLIT_VALIDATION, p->max_val_clips, &tr->val) != AS_OK) {
         st_split_clear(&tr->val); /* no validation clips: train without the per-epoch figures */
