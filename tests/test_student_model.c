@@ -9,7 +9,9 @@
  *   - streaming = offline: as_student_stream in chunks of many sizes at
  *     16, 22.05 and 44.1 kHz, with a timed emotion script, gives exactly the
  *     frames of as_render; a push with too little room is refused;
- *   - the script parser's errors. */
+ *   - the script parser's errors;
+ *   - every allocation of a stream's create, a render and a load can fail
+ *     and is reported, with nothing leaked (the ASan build checks). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -348,6 +350,87 @@ static void test_script(void)
     CHECKF(strstr(as_last_error(), "character 1") != NULL, "message names the position: %s", as_last_error());
 }
 
+/* ---- allocation failures: every create path cleans up (ASan sees leaks) ---- */
+
+static int alloc_countdown = -1, alloc_calls;
+static void *fail_malloc(size_t n, void *u)
+{
+    (void)u;
+    alloc_calls++;
+    if (alloc_countdown == 0) return NULL;
+    if (alloc_countdown > 0) alloc_countdown--;
+    return malloc(n);
+}
+static void *fail_realloc(void *p, size_t n, void *u)
+{
+    (void)u;
+    alloc_calls++;
+    if (alloc_countdown == 0) return NULL;
+    if (alloc_countdown > 0) alloc_countdown--;
+    return realloc(p, n);
+}
+static void fail_free(void *p, void *u)
+{
+    (void)u;
+    free(p);
+}
+
+static void test_alloc_failures(void)
+{
+    st_config c = tiny_config();
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/alloc.asnn", dir);
+    as_student *m = random_model(path, &c, 51, NULL, NULL);
+    if (!m) return;
+    size_t n;
+    float *x = test_audio(16000, 0.5, &n);
+    as_allocator al = {fail_malloc, fail_realloc, fail_free, NULL};
+    as_set_allocator(&al);
+    /* count the allocations of each path, then fail each in turn */
+    alloc_countdown = -1, alloc_calls = 0;
+    as_student_stream *st = as_student_stream_create(m, 22050, NULL);
+    as_student_stream_destroy(st);
+    int n_stream = alloc_calls;
+    alloc_calls = 0;
+    as_animation *a = NULL;
+    CHECK(as_render(m, NULL, x, n, 16000, &a) == AS_OK);
+    as_animation_destroy(a);
+    int n_render = alloc_calls;
+    alloc_calls = 0;
+    as_student *l = as_student_load(path);
+    as_student_destroy(l);
+    int n_load = alloc_calls;
+    int failed_ok = 0;
+    for (int i = 0; i < n_stream; i++) {
+        alloc_countdown = i;
+        st = as_student_stream_create(m, 22050, NULL);
+        failed_ok += st == NULL;
+        as_student_stream_destroy(st);
+    }
+    for (int i = 0; i < n_render; i++) {
+        alloc_countdown = i;
+        a = NULL;
+        as_result r = as_render(m, NULL, x, n, 16000, &a);
+        failed_ok += r != AS_OK && a == NULL;
+        as_animation_destroy(a);
+    }
+    for (int i = 0; i < n_load; i++) {
+        alloc_countdown = i;
+        l = as_student_load(path);
+        failed_ok += l == NULL;
+        as_student_destroy(l);
+    }
+    alloc_countdown = -1;
+    as_set_allocator(NULL);
+    printf("  allocation failures: %d of %d stream, %d render, %d load allocations failed cleanly\n", failed_ok,
+           n_stream, n_render, n_load);
+    CHECKF(failed_ok == n_stream + n_render + n_load, "every failed allocation is reported (%d of %d)", failed_ok,
+           n_stream + n_render + n_load);
+    free(x);
+    as_student_destroy(m);
+}
+
 int main(void)
 {
     test_gradients();
@@ -355,5 +438,6 @@ int main(void)
     test_weight_files();
     test_streaming();
     test_script();
+    test_alloc_failures();
     return test_finish("test_student_model");
 }
