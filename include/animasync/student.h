@@ -14,14 +14,16 @@
  *
  * Example (offline, a WAV file, joy at 80 % for the whole clip):
  *
- *     as_audio *au = ...;  // as_audio_read (tts.h): samples, n, rate
+ *     float *pcm = NULL;  size_t n = 0;  int rate = 0;
+ *     if (as_audio_read("speech.wav", &pcm, &n, &rate) != AS_OK) ...;   // tts.h: WAV/FLAC/OGG, any rate
  *     as_render_params rp = as_render_default_params();
  *     rp.emotion = "joy";  rp.intensity = 0.8f;
  *     as_animation *anim = NULL;
- *     if (as_render(NULL, &rp, samples, n, rate, &anim) != AS_OK)   // NULL: built-in model
+ *     if (as_render(NULL, &rp, pcm, n, rate, &anim) != AS_OK)   // NULL: built-in model
  *         fprintf(stderr, "%s\n", as_last_error());
  *     as_animation_write(anim, AS_FORMAT_JSON, "anim.json", NULL);
  *     as_animation_destroy(anim);
+ *     as_free(pcm);
  *
  * Example (streaming, 10 ms chunks at 48 kHz):
  *
