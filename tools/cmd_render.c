@@ -77,7 +77,7 @@ int cmd_render(int argc, char **argv)
     if (rp.script) {
         as_render_event ev[64];
         size_t n;
-        if (as_render_script_parse(rp.script, ev, 64, &n) != AS_OK) cli_die("--script: %s", as_last_error());
+        if (as_render_script_parse(rp.script, ev, 64, &n) != AS_OK) cli_die("--%s", as_last_error()); /* "--script: tag ..." */
     }
     as_student *own = NULL;
     if (model && !(own = as_student_load(model))) cli_die("--model: %s", as_last_error());
