@@ -122,7 +122,8 @@ as_tts_params as_tts_default_params(void);
  *
  * Each call synthesizes in a child process forked for it (see docs/LIPSYNC.md,
  * "Determinism and threads"): the same text and parameters give bit-identical
- * speech, and calls from several threads run in parallel. */
+ * speech. Calls from several threads are safe and synthesize one at a time
+ * (the child is reaped before the next fork, see tts.c). */
 as_result as_tts_synthesize(const as_tts_params *p, const char *utf8_text, as_speech **out);
 
 /* One voice of one engine. */

@@ -10,7 +10,7 @@
  * function-static state between utterances; flite's clustergen voices use
  * rand()), and neither is thread-safe. A child forked from a process in
  * which the engines were only initialized always starts from the same state,
- * so synthesis is deterministic, runs in parallel across threads, and a crash
+ * so synthesis is deterministic, safe from any thread (one at a time), and a crash
  * or exit() inside an engine becomes an error instead of taking the
  * application down. The child streams its result back through a pipe. */
 #define _POSIX_C_SOURCE 200809L
@@ -418,7 +418,13 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
     FILE *cap = tmpfile();
 
     /* Prepare the engine here (once), then fork while holding the lock, so
-     * the child never sees another thread's half-done registration. */
+     * the child never sees another thread's half-done registration. The lock
+     * is held until the child is reaped: a fork must never happen while
+     * another synthesis thread is inside malloc (reading its child's result),
+     * because the new child would inherit that allocator lock held, and
+     * sanitizer allocators without fork handlers (GCC 12's libasan) then hang
+     * in the child. Threads therefore synthesize one at a time (a few ms
+     * each); worker processes are unaffected. */
     pthread_mutex_lock(&as_tts_lock);
     char resolved[256];
     as_result r;
@@ -438,9 +444,9 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
             child_main(fds[1], cap ? fileno(cap) : -1, p, resolved, text); /* never returns */
         }
     }
-    pthread_mutex_unlock(&as_tts_lock);
     close(fds[1]);
     if (r != AS_OK || pid < 0) {
+        pthread_mutex_unlock(&as_tts_lock);
         close(fds[0]);
         if (cap) fclose(cap);
         return r != AS_OK ? r : as_fail(AS_ERR_BACKEND, "tts: fork: %s", strerror(fork_errno));
@@ -452,6 +458,7 @@ static as_result synthesize_in_child(const as_tts_params *p, const char *voice, 
     do {
         w = waitpid(pid, &status, 0);
     } while (w < 0 && errno == EINTR);
+    pthread_mutex_unlock(&as_tts_lock);
     /* ECHILD: the application reaps children itself (SIGCHLD ignored); the
      * result read in full is then all there is to know. */
     char said[400];
