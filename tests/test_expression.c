@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "animasync/animasync.h"
+#include "core/internal.h"
 #include "testutil.h"
 
 static void test_channels(void)
@@ -301,6 +302,17 @@ static void test_validation(void)
     CHECK(as_preset_bank_save(NULL, "/nonexistent/dir/out.json") == AS_ERR_IO);
 }
 
+/* Regression: a message that quotes the previous one (as_fail(..., "%s",
+ * as_last_error())) keeps it instead of reading its own half-written text. */
+static void test_error_chaining(void)
+{
+    as_lexicon_entry e;
+    CHECK(as_lexicon_lookup("glee", &e) == AS_ERR_UNKNOWN);
+    as_result r = as_fail(AS_ERR_PARSE, "outer: %s", as_last_error());
+    (void)r;
+    CHECKF(strstr(as_last_error(), "outer: unknown emotion \"glee\"") != NULL, "got: %s", as_last_error());
+}
+
 static void test_metrics_can_fail(void)
 {
     /* A bank where every class wears the same face must fail distinctiveness,
@@ -381,6 +393,7 @@ int main(void)
     test_lexicon();
     test_banks();
     test_validation();
+    test_error_chaining();
     test_metrics_can_fail();
     test_fault_injection();
     return test_finish("test_expression");

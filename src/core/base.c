@@ -59,22 +59,31 @@ const char *as_result_str(as_result r)
 
 const char *as_last_error(void) { return last_error; }
 
+/* Formats into a scratch buffer first: callers may pass as_last_error()
+ * itself as an argument ("cannot create: %s"), which must not be
+ * overwritten while it is being read. */
+static void set_last_error(const char *fmt, va_list ap)
+{
+    char msg[sizeof last_error];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(last_error, msg, sizeof msg);
+    as_log(AS_LOG_DEBUG, "%s", last_error);
+}
+
 void as_set_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_last_error(fmt, ap);
     va_end(ap);
-    as_log(AS_LOG_DEBUG, "%s", last_error);
 }
 
 as_result as_fail(as_result r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_last_error(fmt, ap);
     va_end(ap);
-    as_log(AS_LOG_DEBUG, "%s", last_error);
     return r;
 }
 
