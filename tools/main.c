@@ -85,8 +85,8 @@ static void usage(FILE *out)
             "usage: animasync <command> [options]   (animasync <command> --help for its options)\n\n"
             "commands:\n",
             as_version());
-    for (size_t i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n  --version  print the version\n  --help     this text\n");
+    for (size_t i = 0; i < n_commands; i++) fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  --version        print the version\n  --help           this text\n");
 }
 
 int main(int argc, char **argv)
