@@ -5,6 +5,7 @@
 #define AS_CORE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "animasync/core.h"
 
@@ -40,6 +41,17 @@ void as_atomic_abort(as_atomic_file *af);
 as_result as_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file (NUL-terminated); caller frees with as_free. */
 as_result as_read_file(const char *path, char **out, size_t *len);
+
+/* The seeded generator (core/rng.c): xoshiro256** seeded through splitmix64.
+ * The same seed and stream always give the same sequence. */
+typedef struct {
+    uint64_t s[4];
+} as_rng;
+/* splitmix64 step: advances *x and returns the next mixed value. */
+uint64_t as_splitmix64(uint64_t *x);
+/* Seeds rng from seed and a stream id (independent sequences per stream). */
+void as_rng_seed(as_rng *rng, uint64_t seed, uint64_t stream);
+uint64_t as_rng_next(as_rng *rng);
 
 /* The data files of data/ compiled into the library (cmake/embed.cmake). */
 extern const unsigned char as_embedded_presets[];

@@ -11,19 +11,9 @@
 
 #include <stdint.h>
 #include "animasync/motion.h"
+#include "core/internal.h"
 
-/* ---- generator: xoshiro256** seeded through splitmix64 --------------------
- * Blackman & Vigna, "Scrambled linear pseudorandom number generators",
- * ACM TOMS 47(4), 2021 (reference code at prng.di.unimi.it). splitmix64
- * expands one 64-bit seed into the 256-bit state, as its authors advise. */
-typedef struct {
-    uint64_t s[4];
-} as_rng;
-
-/* Seeds rng from seed and a per-pass stream id, so passes draw independent
- * sequences and enabling one pass never changes another. */
-void as_rng_seed(as_rng *rng, uint64_t seed, uint64_t stream);
-uint64_t as_rng_next(as_rng *rng);
+/* ---- distributions over the library's generator (as_rng, core/internal.h) */
 /* Uniform on (0, 1]: never 0, so log() is always finite. */
 double as_rng_uniform(as_rng *rng);
 /* Standard normal, approximated by the Irwin-Hall sum of 4 uniforms scaled

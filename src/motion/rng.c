@@ -1,5 +1,5 @@
-/* motion/rng.c — the seeded generator of the motion layer (xoshiro256**
- * seeded through splitmix64) and the few distributions the passes draw from,
+/* motion/rng.c — the distributions the motion passes draw from the
+ * library's seeded generator (as_rng, core/rng.c),
  * plus small helpers shared by the passes (class weights, arousal).
  *
  * Sources: Blackman & Vigna, "Scrambled linear pseudorandom number
@@ -7,42 +7,6 @@
  * pseudorandom number generators", OOPSLA 2014 (splitmix64). */
 #include <math.h>
 #include "motion/motion_internal.h"
-
-/* splitmix64: a 64-bit counter with the golden-ratio increment, then a
- * bijective mix (the constants and shifts of the reference splitmix64.c). */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-void as_rng_seed(as_rng *rng, uint64_t seed, uint64_t stream)
-{
-    /* Mix the stream id into the seed with a second odd constant so streams of
-     * one seed, and equal streams of nearby seeds, start far apart. */
-    uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-    for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&x);
-    /* splitmix64 is a bijection of a counter, so four consecutive outputs
-     * are never all zero: the forbidden all-zero xoshiro state cannot occur. */
-}
-
-uint64_t as_rng_next(as_rng *rng)
-{
-    uint64_t *s = rng->s;
-    const uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
 
 double as_rng_uniform(as_rng *rng)
 {

@@ -17,28 +17,6 @@
 
 /* ---- random numbers ------------------------------------------------------- */
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-void as_ds_rng_seed(as_ds_rng *r, uint64_t seed)
-{
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = as_ds_splitmix64(&x);
-}
-
-uint64_t as_ds_rng_next(as_ds_rng *r)
-{
-    uint64_t *s = r->s;
-    const uint64_t result = rotl(s[1] * 5, 7) * 9;
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 double as_ds_rng_uniform(as_ds_rng *r) { return (double)(as_ds_rng_next(r) >> 11) * 0x1.0p-53; }
 
 double as_ds_rng_range(as_ds_rng *r, double lo, double hi) { return lo + (hi - lo) * as_ds_rng_uniform(r); }

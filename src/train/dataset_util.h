@@ -8,19 +8,14 @@
 #include <stdint.h>
 
 #include "animasync/core.h"
+#include "core/internal.h"
 
 /* ---- random numbers --------------------------------------------------------
  * splitmix64 (Steele, Lea & Flood 2014) to derive seeds, xoshiro256**
- * (Blackman & Vigna 2018) for streams: the same generators the motion layer
- * uses, written out here so the dataset does not depend on its internals. */
+ * (Blackman & Vigna 2018) for streams: the library's one generator
+ * (core/rng.c); the dataset's distributions sit on top. */
 
-static inline uint64_t as_ds_splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static inline uint64_t as_ds_splitmix64(uint64_t *x) { return as_splitmix64(x); }
 
 /* A well-mixed seed from two numbers (a seed and an index). */
 static inline uint64_t as_ds_mix(uint64_t a, uint64_t b)
@@ -31,12 +26,10 @@ static inline uint64_t as_ds_mix(uint64_t a, uint64_t b)
     return as_ds_splitmix64(&x);
 }
 
-typedef struct {
-    uint64_t s[4];
-} as_ds_rng;
-
-void as_ds_rng_seed(as_ds_rng *r, uint64_t seed);
-uint64_t as_ds_rng_next(as_ds_rng *r);
+/* The library's generator (core/rng.c) on stream 0. */
+typedef as_rng as_ds_rng;
+static inline void as_ds_rng_seed(as_ds_rng *r, uint64_t seed) { as_rng_seed(r, seed, 0); }
+static inline uint64_t as_ds_rng_next(as_ds_rng *r) { return as_rng_next(r); }
 /* Uniform on [0, 1) with 53 random bits. */
 double as_ds_rng_uniform(as_ds_rng *r);
 /* Uniform on [lo, hi]. */

@@ -99,13 +99,13 @@ as_contract_params as_contract_default_params(void)
     return p;
 }
 
-/* A small deterministic generator for the random queries (splitmix64). */
+/* The random queries draw from splitmix64 (core/rng.c). */
 static unsigned long long rng_next(unsigned long long *s)
 {
-    unsigned long long z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    uint64_t x = *s;
+    uint64_t r = as_splitmix64(&x);
+    *s = x;
+    return r;
 }
 static float rng_unit(unsigned long long *s) { return (float)(rng_next(s) >> 40) / (float)(1ull << 24); }
 
