@@ -66,6 +66,7 @@ void as_io_format_float(char buf[AS_NUM_BUF], float x)
 
 void as_io_format_double(char buf[AS_NUM_BUF], double x)
 {
+    if (!buf) return; /* also tells GCC 12 (-O3 + sanitizers) that buf is never NULL below */
     if (x == floor(x) && fabs(x) < 1e15) {
         snprintf(buf, AS_NUM_BUF, "%.0f", x);
         return;
