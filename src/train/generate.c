@@ -714,11 +714,15 @@ static as_result run_workers(run_state *rs, int jobs, double t0, size_t shards_s
     for (int k = 0; r == AS_OK && k < n_workers; k++) r = assign(rs, &w[k]);
 
     double last_report = -1.0;
+    size_t last_shards = (size_t)-1;
     for (;;) {
         int busy = 0;
         for (int k = 0; k < n_workers; k++) busy += w[k].busy;
         double now = now_s();
-        if (p->progress && (now - last_report >= 0.2 || busy == 0 || r != AS_OK)) {
+        /* At most every 0.2 s, and always when a shard has just been
+         * finished, so every shard completion is reported. */
+        if (p->progress && (now - last_report >= 0.2 || rs->shards_done != last_shards || busy == 0 || r != AS_OK)) {
+            last_shards = rs->shards_done;
             as_generate_progress pr;
             pr.clips_done = rs->clips_done;
             pr.clips_total = rs->total_items;
