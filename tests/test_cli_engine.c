@@ -33,34 +33,21 @@ static void expect_usage_error(const char *args, const char *needle)
     free(err);
 }
 
-static int weights_of(const char *json, float w[AS_NUM_CHANNELS])
-{
-    cJSON *root = cJSON_Parse(json);
-    const cJSON *names = cJSON_GetObjectItem(root, "names"), *ws = cJSON_GetObjectItem(root, "weights");
-    int ok = cJSON_GetArraySize(names) == AS_NUM_CHANNELS && cJSON_GetArraySize(ws) == AS_NUM_CHANNELS;
-    for (int i = 0; ok && i < AS_NUM_CHANNELS; i++) {
-        ok = !strcmp(cJSON_GetArrayItem(names, i)->valuestring, as_channel_name(i));
-        w[i] = (float)cJSON_GetArrayItem(ws, i)->valuedouble;
-    }
-    cJSON_Delete(root);
-    return ok;
-}
-
 int main(void)
 {
     float w[AS_NUM_CHANNELS], p[AS_NUM_CHANNELS];
     CHECK(run("compile --emotion joy --level 3") == 0);
-    CHECK(weights_of(out, w));
+    CHECK(test_face_weights(out, w));
     as_preset_bank_get(NULL, AS_EMO_JOY, 3, p);
     for (int i = 0; i < AS_NUM_CHANNELS; i++) CHECK(fabsf(w[i] - p[i]) <= 1e-4f);
     /* --intensity 1 is level 5; aliases and Korean names work. */
-    CHECK(run("compile --emotion sadness --intensity 1") == 0 && weights_of(out, w));
+    CHECK(run("compile --emotion sadness --intensity 1") == 0 && test_face_weights(out, w));
     as_preset_bank_get(NULL, AS_EMO_SADNESS, 5, p);
     for (int i = 0; i < AS_NUM_CHANNELS; i++) CHECK(fabsf(w[i] - p[i]) <= 1e-4f);
-    CHECK(run("compile --emotion 기쁨 --level 2 --strength 1.5") == 0 && weights_of(out, w));
+    CHECK(run("compile --emotion 기쁨 --level 2 --strength 1.5") == 0 && test_face_weights(out, w));
     CHECK(run("compile --emotion thanks --vad 0.8,0.4,0.5 --format csv") == 0);
     CHECK(!strncmp(out, "eyeBlinkLeft,", 13) && strchr(out, '\n') && strchr(strchr(out, '\n') + 1, '\n'));
-    CHECK(run("compile --emotion joy --strength 0") == 0 && weights_of(out, w));
+    CHECK(run("compile --emotion joy --strength 0") == 0 && test_face_weights(out, w));
     as_preset_bank_get(NULL, AS_EMO_NEUTRAL, 3, p);
     CHECK(memcmp(w, p, sizeof w) == 0);
 

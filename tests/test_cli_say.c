@@ -24,18 +24,6 @@ static int run(const char *args)
     return test_run(cmd, out, sizeof out);
 }
 
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
 static void expect_fail(const char *args, const char *dir, const char *needle)
 {
     int st = run(args);
@@ -43,7 +31,7 @@ static void expect_fail(const char *args, const char *dir, const char *needle)
     CHECKF(st == 2, "%s: exit %d", args, st);
     CHECKF(err && strstr(err, needle), "%s: stderr \"%s\" lacks \"%s\"", args, err ? err : "", needle);
     CHECKF(err && strchr(err, '\n') == err + strlen(err) - 1, "%s: error is not one line: %s", args, err ? err : "");
-    if (dir) CHECKF(count_entries(dir) <= 0, "%s: left files in %s", args, dir);
+    if (dir) CHECKF(test_dir_entries(dir) <= 0, "%s: left files in %s", args, dir);
     free(err);
 }
 

@@ -39,18 +39,6 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static int dir_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
 /* Writes frames in format f and reads them back; checks shape and values. */
 static void round_trip(as_format f, const char *dir, const as_anim_meta *meta, as_anim *back)
 {
@@ -283,7 +271,7 @@ static void test_no_partial_files(void)
     snprintf(path, sizeof path, "%s/taken", dir);
     CHECK(mkdir(path, 0700) == 0);
     CHECK(as_anim_write(AS_FORMAT_CSV, path, &frames[0][0], T, NULL, AS_NUM_CHANNELS, 30.0f, NULL) == AS_ERR_IO);
-    CHECK(dir_entries(dir) == 1); /* only the directory: no temporary left */
+    CHECK(test_dir_entries(dir) == 1); /* only the directory: no temporary left */
 
     /* abort, and a failed write, leave nothing */
     for (int f = 0; f < AS_NUM_FORMATS; f++) {
@@ -292,10 +280,10 @@ static void test_no_partial_files(void)
         CHECK(w != NULL);
         if (!w) continue;
         CHECK(as_writer_write(w, frames[0]) == AS_OK);
-        CHECK(dir_entries(dir) == 2); /* the temporary exists while writing */
+        CHECK(test_dir_entries(dir) == 2); /* the temporary exists while writing */
         CHECK(!file_exists(path));    /* ...but not under the final name */
         as_writer_abort(w);
-        CHECK(dir_entries(dir) == 1);
+        CHECK(test_dir_entries(dir) == 1);
 
         w = as_writer_open((as_format)f, path, NULL, AS_NUM_CHANNELS, 30.0f, NULL);
         float nan_frame[AS_NUM_CHANNELS] = {0};
@@ -304,13 +292,13 @@ static void test_no_partial_files(void)
         CHECK(as_writer_write(w, nan_frame) == AS_ERR_INVALID_ARG);
         CHECK(strstr(as_last_error(), "frame 1, channel 7") != NULL);
         as_writer_abort(w);
-        CHECK(dir_entries(dir) == 1 && !file_exists(path));
+        CHECK(test_dir_entries(dir) == 1 && !file_exists(path));
     }
     CHECK(as_writer_open(AS_FORMAT_JSON, path, NULL, 51, 30.0f, NULL) == NULL); /* NULL names need 52 */
     CHECK(as_writer_open(AS_FORMAT_JSON, path, NULL, AS_NUM_CHANNELS, 0.0f, NULL) == NULL);
     const char *badnames[2] = {"ok", "has,comma"};
     CHECK(as_writer_open(AS_FORMAT_CSV, path, badnames, 2, 30.0f, NULL) == NULL);
-    CHECK(dir_entries(dir) == 1);
+    CHECK(test_dir_entries(dir) == 1);
 }
 
 /* Reader errors name the field, line or byte. */
@@ -431,7 +419,7 @@ static void test_allocation_failures(void)
     }
     fail_at = -1;
     CHECK(failures > 8);
-    CHECK(dir_entries(dir) == 0);
+    CHECK(test_dir_entries(dir) == 0);
 }
 
 int main(void)

@@ -260,24 +260,10 @@ static void expect_error(unsigned port, const char *method, const char *path, co
     response_free(&r);
 }
 
-/* Weights of a {"names", "weights"} answer in ARKit order. */
-static int weights_of(const char *json, float w[AS_NUM_CHANNELS])
-{
-    cJSON *root = cJSON_Parse(json);
-    const cJSON *names = cJSON_GetObjectItem(root, "names"), *ws = cJSON_GetObjectItem(root, "weights");
-    int ok = cJSON_GetArraySize(names) == AS_NUM_CHANNELS && cJSON_GetArraySize(ws) == AS_NUM_CHANNELS;
-    for (int i = 0; ok && i < AS_NUM_CHANNELS; i++) {
-        ok = !strcmp(cJSON_GetArrayItem(names, i)->valuestring, as_channel_name(i));
-        w[i] = (float)cJSON_GetArrayItem(ws, i)->valuedouble;
-    }
-    cJSON_Delete(root);
-    return ok;
-}
-
 static int compile_face(unsigned port, const char *body, float w[AS_NUM_CHANNELS])
 {
     response r;
-    int ok = post(port, "/api/compile", body, &r) == 0 && r.status == 200 && weights_of(r.body, w);
+    int ok = post(port, "/api/compile", body, &r) == 0 && r.status == 200 && test_face_weights(r.body, w);
     response_free(&r);
     return ok;
 }

@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <dirent.h>
+
+#include <cjson/cJSON.h>
+
+#include "animasync/core.h"
 
 int test_failures = 0;
 int test_checks = 0;
@@ -54,4 +59,30 @@ char *test_read_file(const char *path, size_t *len)
     fclose(f);
     if (len) *len = got;
     return buf;
+}
+
+int test_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+int test_face_weights(const char *json, float *w)
+{
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *names = cJSON_GetObjectItem(root, "names"), *ws = cJSON_GetObjectItem(root, "weights");
+    int ok = cJSON_GetArraySize(names) == AS_NUM_CHANNELS && cJSON_GetArraySize(ws) == AS_NUM_CHANNELS;
+    for (int i = 0; ok && i < AS_NUM_CHANNELS; i++) {
+        const cJSON *n = cJSON_GetArrayItem(names, i);
+        ok = cJSON_IsString(n) && !strcmp(n->valuestring, as_channel_name(i));
+        w[i] = (float)cJSON_GetArrayItem(ws, i)->valuedouble;
+    }
+    cJSON_Delete(root);
+    return ok;
 }

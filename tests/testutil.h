@@ -23,4 +23,10 @@ int test_run(const char *cmd, char *out, size_t n);
 const char *test_tmpdir(void);
 /* Reads a whole file; caller frees. NULL if it cannot. */
 char *test_read_file(const char *path, size_t *len);
+/* Number of entries in a directory (. and .. not counted), or -1. */
+int test_dir_entries(const char *dir);
+/* Parses a {"names": [...], "weights": [...]} document into w[52];
+ * 1 when both arrays have 52 items and the names are the ARKit names in
+ * canonical order. */
+int test_face_weights(const char *json, float *w);
 #endif

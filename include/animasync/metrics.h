@@ -64,6 +64,12 @@ typedef struct {
 
 as_contract_params as_contract_default_params(void);
 
+/* Appends a metric to a report (at most AS_MAX_METRICS; NULL when full) and
+ * judges it: upper_bound 1 means value <= threshold passes, 0 means
+ * value > threshold passes; a failure clears report->all_pass. */
+as_metric *as_contract_add(as_contract_report *report, const char *name, double value, double threshold,
+                           int upper_bound);
+
 /* Runs every engine metric of the contract over a bank (NULL = built-in)
  * through a compiler made with cparams (NULL = defaults): determinism, anchor
  * reproducibility, VAD smoothness, validity, distinctiveness (across and

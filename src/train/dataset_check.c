@@ -20,18 +20,6 @@
 #include "core/internal.h"
 #include "train/dataset_util.h"
 
-static as_metric *add_metric(as_contract_report *r, const char *name, double value, double threshold, int upper)
-{
-    as_metric *m = &r->m[r->n++];
-    m->name = name;
-    m->value = value;
-    m->threshold = threshold;
-    m->upper_bound = upper;
-    m->pass = upper ? value <= threshold : value > threshold;
-    m->detail[0] = 0;
-    if (!m->pass) r->all_pass = 0;
-    return m;
-}
 
 /* Running state over all shards. */
 typedef struct {
@@ -186,19 +174,19 @@ static void finish_metrics(check_state *st, as_dataset_report *rep)
     as_contract_report *cr = &rep->contract;
     cr->n = 0;
     cr->all_pass = 1;
-    as_metric *m = add_metric(cr, "shards_unreadable", (double)st->unreadable, 0.0, 1);
+    as_metric *m = as_contract_add(cr, "shards_unreadable", (double)st->unreadable, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s", st->unreadable ? st->unreadable_detail : "every present shard loads");
-    m = add_metric(cr, "invalid_values", (double)st->invalid, 0.0, 1);
+    m = as_contract_add(cr, "invalid_values", (double)st->invalid, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s",
              st->invalid ? st->invalid_detail
                          : "features finite; cond weights sum to 1, VAD and targets in 0..1; visemes known");
-    m = add_metric(cr, "validity_violations", (double)st->violations, 0.0, 1);
+    m = as_contract_add(cr, "validity_violations", (double)st->violations, 0.0, 1);
     if (st->violations) snprintf(m->detail, sizeof m->detail, "%s", st->violation_detail);
     else snprintf(m->detail, sizeof m->detail, "antagonist pairs over %zu target frames", rep->anim_frames);
-    m = add_metric(cr, "temporal_smoothness_worst_clip", st->worst_smooth, 0.015, 1);
+    m = as_contract_add(cr, "temporal_smoothness_worst_clip", st->worst_smooth, 0.015, 1);
     snprintf(m->detail, sizeof m->detail, "%s", st->smooth_detail[0] ? st->smooth_detail : "no clip");
     double lip = st->lip_total > 0 ? st->lip_same / st->lip_total : 1.0;
-    m = add_metric(cr, "lipsync_preservation", lip, 0.99, 0);
+    m = as_contract_add(cr, "lipsync_preservation", lip, 0.99, 0);
     snprintf(m->detail, sizeof m->detail, "LIPSYNC channels vs the stored teacher; worst clip %zu: %.4f",
              st->worst_lip_clip, st->worst_lip);
 
@@ -223,19 +211,19 @@ static void finish_metrics(check_state *st, as_dataset_report *rep)
             }
         }
     }
-    m = add_metric(cr, "distinctiveness_across_families_min", pa[0] < 0 ? 1.0 : min_across, 0.3, 0);
+    m = as_contract_add(cr, "distinctiveness_across_families_min", pa[0] < 0 ? 1.0 : min_across, 0.3, 0);
     if (pa[0] < 0) snprintf(m->detail, sizeof m->detail, "fewer than two families with steady frames (vacuous)");
     else snprintf(m->detail, sizeof m->detail, "closest: %s vs %s (%d classes with steady frames)",
                   as_emotion_name((as_emotion)pa[0]), as_emotion_name((as_emotion)pa[1]), present);
-    m = add_metric(cr, "distinctiveness_within_family_min", pw[0] < 0 ? 1.0 : min_within, 0.1, 0);
+    m = as_contract_add(cr, "distinctiveness_within_family_min", pw[0] < 0 ? 1.0 : min_within, 0.1, 0);
     if (pw[0] < 0) snprintf(m->detail, sizeof m->detail, "no family with two classes with steady frames (vacuous)");
     else snprintf(m->detail, sizeof m->detail, "closest: %s vs %s", as_emotion_name((as_emotion)pw[0]),
                   as_emotion_name((as_emotion)pw[1]));
 
-    m = add_metric(cr, "voice_split_violations", (double)st->voice_bad, 0.0, 1);
+    m = as_contract_add(cr, "voice_split_violations", (double)st->voice_bad, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s",
              st->voice_bad ? st->voice_detail : "no validation/test voice family speaks a training clip");
-    m = add_metric(cr, "manifest_mismatches", (double)st->manifest_bad, 0.0, 1);
+    m = as_contract_add(cr, "manifest_mismatches", (double)st->manifest_bad, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s",
              st->manifest_bad ? st->manifest_detail : "manifest.jsonl agrees with every shard's clips.npy");
 }

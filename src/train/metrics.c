@@ -122,8 +122,9 @@ static as_cond random_cond(unsigned long long *s)
     return c;
 }
 
-static as_metric *add_metric(as_contract_report *r, const char *name, double value, double threshold, int upper)
+as_metric *as_contract_add(as_contract_report *r, const char *name, double value, double threshold, int upper)
 {
+    if (!r || r->n >= AS_MAX_METRICS) return NULL;
     as_metric *m = &r->m[r->n++];
     m->name = name;
     m->value = value;
@@ -167,7 +168,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
         as_compile(c, out2, &q, st);
         differ += memcmp(out, out2, sizeof out) != 0;
     }
-    add_metric(report, "determinism_mismatches", (double)differ, 0.0, 1);
+    as_contract_add(report, "determinism_mismatches", (double)differ, 0.0, 1);
 
     /* Anchor reproducibility: at each preset's anchor the compiler returns it. */
     double worst = 0.0;
@@ -186,7 +187,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
                 worst_ch = ch;
             }
     }
-    m = add_metric(report, "anchor_reproducibility_max_abs", worst, 1e-4, 1);
+    m = as_contract_add(report, "anchor_reproducibility_max_abs", worst, 1e-4, 1);
     {
         as_emotion e;
         int level;
@@ -223,7 +224,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
                         }
                     }
                 }
-    m = add_metric(report, "vad_smoothness_max_step", worst_step, 0.05, 1);
+    m = as_contract_add(report, "vad_smoothness_max_step", worst_step, 0.05, 1);
     snprintf(m->detail, sizeof m->detail, "worst: %s at VAD %.2f,%.2f,%.2f step on %c moves %s",
              as_emotion_name((as_emotion)ws_e), ws_vad[0], ws_vad[1], ws_vad[2], "VAD"[(int)ws_axis],
              as_channel_name(ws_ch));
@@ -242,7 +243,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
         as_compile(c, out, &q, 2.0f * rng_unit(&rng));
         bad += as_track_violations(out, 1);
     }
-    m = add_metric(report, "validity_violations", (double)bad, 0.0, 1);
+    m = as_contract_add(report, "validity_violations", (double)bad, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "46 presets + %d random queries", cp.validity_queries);
 
     /* Distinctiveness between class centroids on EXPRESSION channels. */
@@ -259,9 +260,9 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
                 min_across = dist; pa[0] = i; pa[1] = j;
             }
         }
-    m = add_metric(report, "distinctiveness_across_families_min", min_across, 0.3, 0);
+    m = as_contract_add(report, "distinctiveness_across_families_min", min_across, 0.3, 0);
     snprintf(m->detail, sizeof m->detail, "closest: %s vs %s", as_emotion_name((as_emotion)pa[0]), as_emotion_name((as_emotion)pa[1]));
-    m = add_metric(report, "distinctiveness_within_family_min", min_within, 0.1, 0);
+    m = as_contract_add(report, "distinctiveness_within_family_min", min_within, 0.1, 0);
     snprintf(m->detail, sizeof m->detail, "closest: %s vs %s", as_emotion_name((as_emotion)pw2[0]), as_emotion_name((as_emotion)pw2[1]));
 
     /* Monotonic intensity: magnitude L1 < L3 < L5 (through the compiler at the anchors). */
@@ -279,7 +280,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
             mono_bad++;
         }
     }
-    m = add_metric(report, "monotonic_intensity_failures", (double)mono_bad, 0.0, 1);
+    m = as_contract_add(report, "monotonic_intensity_failures", (double)mono_bad, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s", mono_bad ? mono_detail : "L1 < L3 < L5 for all 15 classes");
 
     /* Family coherence: each sub-emotion nearer (cosine, all channels) its own parent. */
@@ -302,7 +303,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
             if (!(own < other)) fam_bad++;
         }
     }
-    m = add_metric(report, "family_coherence_failures", (double)fam_bad, 0.0, 1);
+    m = as_contract_add(report, "family_coherence_failures", (double)fam_bad, 0.0, 1);
     snprintf(m->detail, sizeof m->detail, "%s", fam_detail);
 
     /* Strength 0 gives the neutral face exactly. */
@@ -312,7 +313,7 @@ as_result as_contract_check(const as_preset_bank *bank, const as_compiler_params
         as_compile(c, out, &q, 0.0f);
         s0 += memcmp(out, neutral, sizeof out) != 0;
     }
-    add_metric(report, "strength0_not_neutral", (double)s0, 0.0, 1);
+    as_contract_add(report, "strength0_not_neutral", (double)s0, 0.0, 1);
 
     as_compiler_destroy(c);
     as_compiler_destroy(c2);
