@@ -42,9 +42,12 @@ static double weighted_sum(const float *pred, const double *w, size_t n)
     return s;
 }
 
-static void test_gradients(void)
+/* heads 0: the regression output (version 1); 1: the viseme and closure
+ * heads with the articulatory output (version 2). */
+static void test_gradients(int heads)
 {
     st_config c = tiny_config();
+    c.heads = heads;
     enum { B = 2, T = 7 };
     nn_layout L, LA;
     st_layout(&L, &c);
@@ -63,12 +66,18 @@ static void test_gradients(void)
     for (size_t i = 0; i < L.total; i++)
         if (val[i] == 0.0f) val[i] = 0.3f * (2.0f * nn_rng_uniform(&rng) - 1.0f);
     for (int i = 0; i < AS_FEAT_DIM; i++) p.feat_mean[i] = 0.0f, p.feat_istd[i] = 1.0f;
+    if (heads) /* poses on 0..1 like the viseme table; the closure near 0.5 so both sides of each max are used */
+        for (size_t i = 0; i < (size_t)ST_NUM_VISEMES * AS_NUM_CHANNELS; i++) p.vis_pose[i] = nn_rng_uniform(&rng);
+    if (heads) p.clo_b[0] = 0.0f;
     for (size_t i = 0; i < (size_t)B * T * st_input_dim(&c); i++) a.x[i] = 2.0f * nn_rng_uniform(&rng) - 1.0f;
     float cond[B * T * AS_COND_DIM];
     for (int i = 0; i < B * T * AS_COND_DIM; i++) cond[i] = nn_rng_uniform(&rng);
     size_t np = (size_t)B * T * AS_NUM_CHANNELS;
     double *w = malloc(np * sizeof(double));
     for (size_t i = 0; i < np; i++) w[i] = 2.0 * nn_rng_uniform(&rng) - 1.0;
+    if (heads) /* the backward stops mouthClose's gradient into the jaw (by design): leave it out here, and
+                * check below that it reaches the closure head and nothing on the jaw's path */
+        for (size_t n = 0; n < (size_t)B * T; n++) w[n * AS_NUM_CHANNELS + AS_MOUTH_CLOSE] = 0.0;
     float *x_keep = malloc((size_t)B * T * st_input_dim(&c) * 4);
     memcpy(x_keep, a.x, (size_t)B * T * st_input_dim(&c) * 4);
 
@@ -81,6 +90,10 @@ static void test_gradients(void)
     double worst = 0;
     for (int t = 2; t < L.n; t++) { /* 0, 1: the feature statistics (not trained) */
         const nn_tensor *tt = &L.t[t];
+        if (!strcmp(tt->name, "vis_pose")) { /* stored, not trained: no gradient at all */
+            for (size_t k = 0; k < tt->size; k++) CHECK(grad[tt->offset + k] == 0.0f);
+            continue;
+        }
         for (int k = 0; k < 12 && (size_t)k < tt->size; k++) {
             size_t idx = tt->offset + (size_t)((k * 7919u) % tt->size);
             float keep = val[idx];
@@ -111,7 +124,26 @@ static void test_gradients(void)
             checked++;
         }
     }
-    printf("  gradient check: %d values over %d tensors, worst relative error %.2e\n", checked, L.n - 2, worst);
+    if (heads) {
+        /* a gradient on mouthClose alone: the closure head gets it, the jaw's output row does not */
+        memset(grad, 0, L.total * 4), memset(dab, 0, LA.total * 4);
+        p.clo_b[0] = 4.0f; /* lips closed on most rows */
+        memcpy(a.x, x_keep, (size_t)B * T * st_input_dim(&c) * 4);
+        st_forward(&c, &p, &a, cond, B, T);
+        int closing = 0;
+        for (int n = 0; n < B * T; n++) {
+            da.pred[(size_t)n * AS_NUM_CHANNELS + AS_MOUTH_CLOSE] = 1.0f;
+            closing += a.pred[(size_t)n * AS_NUM_CHANNELS + AS_MOUTH_CLOSE] > a.reg[(size_t)n * AS_NUM_CHANNELS + AS_MOUTH_CLOSE];
+        }
+        st_backward(&c, &p, &g, &a, &da, cond, B, T);
+        double jaw_g = 0;
+        for (int k = 0; k < c.hidden; k++) jaw_g += fabs(g.out_w[(size_t)AS_JAW_OPEN * c.hidden + k]);
+        CHECKF(closing > 0, "some rows close the lips through the closure head (%d)", closing);
+        CHECKF(g.clo_b[0] != 0.0f, "mouthClose's gradient reaches the closure head (%g)", (double)g.clo_b[0]);
+        CHECKF(jaw_g == 0.0, "mouthClose's gradient does not reach the jaw's output row (%g)", jaw_g);
+    }
+    printf("  gradient check (heads %d): %d values over %d tensors, worst relative error %.2e\n", heads, checked,
+           L.n - 2, worst);
     CHECKF(bad == 0, "%d of %d gradients disagree with finite differences", bad, checked);
     free(val), free(grad), free(ab), free(dab), free(w), free(x_keep);
 }
@@ -433,7 +465,8 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-    test_gradients();
+    test_gradients(0);
+    test_gradients(1);
     test_lookahead_bound();
     test_weight_files();
     test_streaming();

@@ -32,6 +32,9 @@ static void help(void)
            "  --anchor-weight X     anchor-snap loss weight (default 4)\n"
            "  --closure-weight X    L1 weight of mouthClose and mouthPress (default 4)\n"
            "  --consistency-weight X consistency loss weight (default 1)\n"
+           "  --viseme-weight X     cross-entropy weight of the viseme head (default 0.3)\n"
+           "  --closure-head-weight X cross-entropy weight of the closure head (default 1)\n"
+           "  --no-heads            the version 1 network: no viseme and closure heads\n"
            "  --threads N           worker threads (default 1; the result does not depend on it)\n"
            "  --seed N              default 1\n"
            "  --max-clips N         use at most N training clips (0 = all)\n"
@@ -41,10 +44,10 @@ static void help(void)
 static int progress(const as_train_progress *p, void *user)
 {
     (void)user;
-    printf("epoch %3d/%d  step %6ld/%ld  lr %.2e  loss %.4f (l1 %.4f vel %.4f acc %.4f anchor %.4f cons %.4f)  "
-           "|g| %.2f",
+    printf("epoch %3d/%d  step %6ld/%ld  lr %.2e  loss %.4f (l1 %.4f vel %.4f acc %.4f anchor %.4f cons %.4f "
+           "vis %.3f clo %.3f)  |g| %.2f",
            p->epoch, p->epochs, p->step, p->steps, p->lr, p->loss, p->l1, p->velocity, p->acceleration, p->anchor,
-           p->consistency, p->grad_norm);
+           p->consistency, p->viseme, p->closure, p->grad_norm);
     if (p->has_validation)
         printf("  | val jaw r %.3f  viseme %.1f%%  closures %.1f%%  lipsync L1 %.4f  anchor max %.3f  "
                "distinct %.3f/%.3f  smooth %.4f",
@@ -84,6 +87,10 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--anchor-weight")) p.w_anchor = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
         else if (!strcmp(a, "--consistency-weight"))
             p.w_consistency = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--viseme-weight")) p.w_viseme = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--closure-head-weight"))
+            p.w_closure_head = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--no-heads")) p.no_heads = 1;
         else if (!strcmp(a, "--threads")) p.threads = (int)cli_long(a, cli_value(argc, argv, &i), 1, 64);
         else if (!strcmp(a, "--seed")) p.seed = (uint64_t)cli_long(a, cli_value(argc, argv, &i), 0, 2147483647L);
         else if (!strcmp(a, "--max-clips")) p.max_train_clips = (size_t)cli_long(a, cli_value(argc, argv, &i), 0, 100000000L);

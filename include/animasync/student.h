@@ -191,6 +191,7 @@ typedef struct {
     double lr;
     double loss;            /* total of the weighted terms, mean over the epoch */
     double l1, velocity, acceleration, anchor, consistency; /* unweighted means */
+    double viseme, closure; /* the heads' cross-entropies (0 without heads) */
     double grad_norm;       /* mean before clipping */
     int has_validation;     /* 1 when val holds figures */
     as_student_eval_report val;
@@ -230,6 +231,12 @@ typedef struct {
     float w_bce;             /* sigmoid cross-entropy beside the L1, keeps saturated channels
                                 trainable (default 0.5; docs/MODEL.md) */
     float vad_jitter;        /* consistency jitter, +-VAD units (default 0.05) */
+    int no_heads;            /* 1: the version 1 network, a sigmoid regression of all 52
+                                channels without the viseme and closure heads (default 0) */
+    float w_viseme;          /* cross-entropy of the viseme head against the teacher's
+                                nearest viseme pose (default 0.3) */
+    float w_closure_head;    /* cross-entropy of the closure head against the teacher's
+                                closure amount (default 1) */
     int threads;             /* 1..64 (default 1); results depend only on the batch, never on this */
     uint64_t seed;           /* default 1 */
     size_t max_train_clips;  /* 0 = all (tests use a few) */

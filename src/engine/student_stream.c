@@ -15,7 +15,7 @@
  *     (a ring per layer holds the (K-1) d_l + 1 frames a tap can read;
  *     frames before 0 and, at the flush, after the end are zeros, exactly
  *     the offline zero padding)
- *   output head -> sigmoid -> motion layer (as_motion_state) -> out
+ *   output stage (st_output_forward, as offline) -> motion layer (as_motion_state) -> out
  *
  * Nothing is allocated after create: a push is cut into sub-chunks of at
  * most SUB samples so the feature buffer has a fixed size. */
@@ -61,7 +61,6 @@ struct as_student_stream {
     float *tmp2;        // (H) conv output
     float *tmp3;        // (H) modulated
     float *logit;       // (52)
-    float *skip;        // (52)
 };
 
 static int ring_init(ring *r, int cap, int C)
@@ -80,7 +79,7 @@ void as_student_stream_destroy(as_student_stream *st)
     as_free(st->feat_out), as_free(st->feat.buf), as_free(st->cond.buf), as_free(st->fa.buf);
     for (int l = 0; l <= ST_MAX_LAYERS; l++) as_free(st->h[l].buf);
     as_free(st->row), as_free(st->col), as_free(st->tmp), as_free(st->tmp2), as_free(st->tmp3);
-    as_free(st->logit), as_free(st->skip);
+    as_free(st->logit);
     as_free(st);
 }
 
@@ -129,7 +128,6 @@ as_student_stream *as_student_stream_create(const as_student *m, int rate_hz, co
     ok = ok && (st->tmp2 = as_malloc((size_t)H * sizeof(float))) != NULL;
     ok = ok && (st->tmp3 = as_malloc((size_t)H * sizeof(float))) != NULL;
     ok = ok && (st->logit = as_malloc(AS_NUM_CHANNELS * sizeof(float))) != NULL;
-    ok = ok && (st->skip = as_malloc(AS_NUM_CHANNELS * sizeof(float))) != NULL;
     if (!ok) {
         as_set_error("out of memory");
         goto fail;
@@ -214,14 +212,11 @@ static int emit_step(as_student_stream *st, float *out)
     const st_params *p = st->p;
     long u = st->done[c->layers];
     if (u >= st->avail[c->layers]) return 0;
-    nn_matmul_forward(st->logit, ring_at(&st->h[c->layers], u), p->out_w, p->out_b, 1, c->hidden, AS_NUM_CHANNELS);
-    st_mask_expression(st->logit, p->out_b, 1);
-    nn_matmul_forward(st->skip, ring_at(&st->fa, u), p->skip_w, NULL, 1, c->film_hidden, AS_NUM_CHANNELS);
-    nn_residual_forward(st->logit, st->logit, st->skip, AS_NUM_CHANNELS);
-    float face[AS_NUM_CHANNELS];
-    nn_sigmoid_forward(face, st->logit, AS_NUM_CHANNELS);
     as_cond cd;
     memcpy(&cd, ring_at(&st->cond, u), sizeof cd);
+    float face[AS_NUM_CHANNELS], reg[AS_NUM_CHANNELS], vlog[ST_NUM_VISEMES], vp[ST_NUM_VISEMES], clog, cp;
+    st_output_forward(c, p, ring_at(&st->h[c->layers], u), ring_at(&st->fa, u), as_cond_vec(&cd), 1, st->logit, reg,
+                      vlog, vp, &clog, &cp, face);
     as_motion_process(st->motion, out, face, &cd, 0);
     st->done[c->layers] = u + 1;
     return 1;

@@ -27,6 +27,7 @@ st_config st_config_default(int lookahead_ms)
     } else if (lookahead_ms >= 50) {
         c.ahead = 5; /* five 10 ms feature frames */
     }
+    c.heads = 1;
     return c;
 }
 
@@ -40,6 +41,7 @@ as_result st_config_check(const st_config *c)
     if (c->layers < 1 || c->layers > ST_MAX_LAYERS)
         return as_fail(AS_ERR_RANGE, "student: layers %d outside 1..%d", c->layers, ST_MAX_LAYERS);
     if (c->kernel < 1 || c->kernel > 9) return as_fail(AS_ERR_RANGE, "student: kernel %d outside 1..9", c->kernel);
+    if (c->heads != 0 && c->heads != 1) return as_fail(AS_ERR_RANGE, "student: heads %d is not 0 or 1", c->heads);
     for (int l = 0; l < c->layers; l++) {
         if (c->dilation[l] < 1 || c->dilation[l] > 64)
             return as_fail(AS_ERR_RANGE, "student: dilation[%d] %d outside 1..64", l, c->dilation[l]);
@@ -74,16 +76,19 @@ void st_hparams_pack(const st_config *c, int32_t h[ST_NUM_HPARAMS])
         h[7 + l] = l < c->layers ? c->dilation[l] : 0;
         h[7 + ST_MAX_LAYERS + l] = l < c->layers ? c->lookahead[l] : 0;
     }
+    h[7 + 2 * ST_MAX_LAYERS] = c->heads;
 }
 
 as_result st_hparams_unpack(st_config *c, const int32_t *h, int n, const char *label)
 {
-    if (n != ST_NUM_HPARAMS)
-        return as_fail(AS_ERR_PARSE, "%s: %d hyperparameters, a student has %d; %s", label, n, ST_NUM_HPARAMS,
-                       ST_WEIGHTS_HINT);
-    if (h[0] != ST_MODEL_VERSION)
-        return as_fail(AS_ERR_PARSE, "%s: student model version %d, this library runs version %d; %s", label, (int)h[0],
-                       ST_MODEL_VERSION, ST_WEIGHTS_HINT);
+    /* version 1 (no heads field) is still read: a network without heads */
+    int want = n > 0 && h[0] == 1 ? ST_NUM_HPARAMS_V1 : ST_NUM_HPARAMS;
+    if (n < 1 || (h[0] != 1 && h[0] != ST_MODEL_VERSION))
+        return as_fail(AS_ERR_PARSE, "%s: student model version %d, this library runs versions 1 and %d; %s", label,
+                       n < 1 ? -1 : (int)h[0], ST_MODEL_VERSION, ST_WEIGHTS_HINT);
+    if (n != want)
+        return as_fail(AS_ERR_PARSE, "%s: %d hyperparameters, a version %d student has %d; %s", label, n, (int)h[0],
+                       want, ST_WEIGHTS_HINT);
     memset(c, 0, sizeof *c);
     c->hidden = h[1];
     c->film_hidden = h[2];
@@ -95,6 +100,7 @@ as_result st_hparams_unpack(st_config *c, const int32_t *h, int n, const char *l
         c->dilation[l] = h[7 + l];
         c->lookahead[l] = h[7 + ST_MAX_LAYERS + l];
     }
+    c->heads = h[0] == 1 ? 0 : h[7 + 2 * ST_MAX_LAYERS];
     if (st_config_check(c) != AS_OK) {
         char why[256]; /* a copy: as_fail writes the buffer as_last_error reads */
         snprintf(why, sizeof why, "%s", as_last_error());
@@ -131,6 +137,16 @@ void st_layout(nn_layout *L, const st_config *c)
      * rest face most frames hold */
     nn_layout_add(L, &p, &p.out_b, "out_b", AS_NUM_CHANNELS, nn_constant(-4.0f));
     nn_layout_add(L, &p, &p.skip_w, "skip_w", (size_t)AS_NUM_CHANNELS * HF, nn_xavier(HF, AS_NUM_CHANNELS));
+    if (c->heads) {
+        nn_layout_add(L, &p, &p.vis_w, "vis_w", (size_t)ST_NUM_VISEMES * H, nn_xavier(H, ST_NUM_VISEMES));
+        nn_layout_add(L, &p, &p.vis_b, "vis_b", ST_NUM_VISEMES, nn_zeros());
+        nn_layout_add(L, &p, &p.clo_w, "clo_w", (size_t)H, nn_xavier(H, 1));
+        /* -4: the lips start open (a closure is a few per cent of frames) */
+        nn_layout_add(L, &p, &p.clo_b, "clo_b", 1, nn_constant(-4.0f));
+        /* set by the trainer from the viseme table (as_viseme_pose); zero
+         * gradient and no decay, so training never changes it */
+        nn_layout_add(L, &p, &p.vis_pose, "vis_pose", (size_t)ST_NUM_VISEMES * AS_NUM_CHANNELS, nn_zeros());
+    }
 }
 
 void st_acts_layout(nn_layout *L, const st_config *c, int B, int T)
@@ -153,6 +169,13 @@ void st_acts_layout(nn_layout *L, const st_config *c, int B, int T)
     nn_layout_add(L, &a, &a.logits, "logits", N * AS_NUM_CHANNELS, nn_zeros());
     nn_layout_add(L, &a, &a.pred, "pred", N * AS_NUM_CHANNELS, nn_zeros());
     nn_layout_add(L, &a, &a.lmask, "lmask", N * AS_NUM_CHANNELS, nn_zeros());
+    if (c->heads) {
+        nn_layout_add(L, &a, &a.reg, "reg", N * AS_NUM_CHANNELS, nn_zeros());
+        nn_layout_add(L, &a, &a.vlog, "vlog", N * ST_NUM_VISEMES, nn_zeros());
+        nn_layout_add(L, &a, &a.vp, "vp", N * ST_NUM_VISEMES, nn_zeros());
+        nn_layout_add(L, &a, &a.clog, "clog", N, nn_zeros());
+        nn_layout_add(L, &a, &a.cp, "cp", N, nn_zeros());
+    }
 }
 
 void st_mask_expression(float *logits, const float *out_b, int N)
@@ -186,6 +209,118 @@ void st_gather(float *rows, const st_config *c, const st_params *p, const float 
         st_gather_row(rows + (size_t)t * st_input_dim(c), c, p, features, n_feat, t0 + t);
 }
 
+/* ---- the articulatory output (heads = 1) ----------------------------------
+ * The lip-sync teacher (lipsync/teacher.c) makes the mouth as blends of the
+ * viseme poses plus a bilabial closure gesture; the output stage has the
+ * same structure, so the network decides which viseme (a softmax, trained
+ * with a classification loss as well) and whether the lips are closed (a
+ * sigmoid), and the shape follows from the poses. A regression of each
+ * channel alone averages the shapes of the visemes it cannot tell apart and
+ * rounds a 1-4 frame closure away (docs/MODEL.md). */
+
+/* Mouth shape channels: LIPSYNC without mouthClose. */
+static int is_shape_channel(int ch)
+{
+    return as_channel_class_of(ch) == AS_CHANNEL_LIPSYNC && ch != AS_MOUTH_CLOSE;
+}
+
+/* Channels an open lip gesture cannot keep while the lips are closed
+ * (lipsync/teacher.c opening_channels). */
+static int is_opening_channel(int ch)
+{
+    return ch == AS_MOUTH_FUNNEL || ch == AS_MOUTH_STRETCH_LEFT || ch == AS_MOUTH_STRETCH_RIGHT ||
+           ch == AS_MOUTH_LOWER_DOWN_LEFT || ch == AS_MOUTH_LOWER_DOWN_RIGHT || ch == AS_MOUTH_UPPER_UP_LEFT ||
+           ch == AS_MOUTH_UPPER_UP_RIGHT;
+}
+
+/* The closure floor of a channel per unit of closure (0: none). */
+static float closure_floor(int ch)
+{
+    switch (ch) {
+    case AS_MOUTH_PRESS_LEFT:
+    case AS_MOUTH_PRESS_RIGHT: return ST_CLOSURE_PRESS;
+    case AS_MOUTH_ROLL_LOWER: return ST_CLOSURE_ROLL_LOWER;
+    case AS_MOUTH_ROLL_UPPER: return ST_CLOSURE_ROLL_UPPER;
+    default: return 0.0f;
+    }
+}
+
+/* One row: y from r (52), q (15), closure c, the row's conditioning. */
+static void articulate_row(float *y, const float *r, const float *q, float c, const float *pose, const float *cond)
+{
+    for (int ch = 0; ch < AS_NUM_CHANNELS; ch++) {
+        float v = r[ch];
+        if (is_shape_channel(ch)) {
+            v = 0.0f;
+            for (int k = 0; k < ST_NUM_VISEMES; k++) v += q[k] * pose[(size_t)k * AS_NUM_CHANNELS + ch];
+            if (is_opening_channel(ch)) v *= 1.0f - c;
+        } else if (closure_floor(ch) > 0.0f) {
+            float f = closure_floor(ch) * c;
+            if (f > v) v = f;
+        }
+        y[ch] = v;
+    }
+    /* mouthClose = closure x the jaw in the teacher's units (the merge
+     * scales the teacher's jaw, not mouthClose), at least the regression's */
+    float close = c * r[AS_JAW_OPEN] / st_jaw_scale(cond);
+    y[AS_MOUTH_CLOSE] = close > r[AS_MOUTH_CLOSE] ? close : r[AS_MOUTH_CLOSE];
+}
+
+/* Backward of articulate_row: adds to dr (52), dq (15), *dc (no gradient from
+ * mouthClose to the jaw: see below). */
+static void articulate_row_backward(float *dr, float *dq, float *dc, const float *dy, const float *r, const float *q,
+                                    float c, const float *pose, const float *cond)
+{
+    for (int ch = 0; ch < AS_NUM_CHANNELS; ch++) {
+        if (ch == AS_MOUTH_CLOSE) continue;
+        if (is_shape_channel(ch)) {
+            float mix = 0.0f, g = dy[ch];
+            for (int k = 0; k < ST_NUM_VISEMES; k++) mix += q[k] * pose[(size_t)k * AS_NUM_CHANNELS + ch];
+            if (is_opening_channel(ch)) {
+                *dc -= g * mix;
+                g *= 1.0f - c;
+            }
+            for (int k = 0; k < ST_NUM_VISEMES; k++) dq[k] += g * pose[(size_t)k * AS_NUM_CHANNELS + ch];
+        } else if (closure_floor(ch) > 0.0f && closure_floor(ch) * c > r[ch]) {
+            *dc += dy[ch] * closure_floor(ch);
+        } else {
+            dr[ch] += dy[ch];
+        }
+    }
+    /* mouthClose = c x jaw: its gradient goes to the closure only, the jaw
+     * is held fixed (a stop-gradient). The jaw is the jaw's own loss's: a
+     * mouthClose error (weighted high for the closures) pushing on the jaw
+     * lowered the jaw's correlation from 0.91 to 0.86 in a first run. */
+    float s = 1.0f / st_jaw_scale(cond);
+    if (c * r[AS_JAW_OPEN] * s > r[AS_MOUTH_CLOSE]) {
+        *dc += dy[AS_MOUTH_CLOSE] * r[AS_JAW_OPEN] * s;
+    } else {
+        dr[AS_MOUTH_CLOSE] += dy[AS_MOUTH_CLOSE];
+    }
+}
+
+void st_output_forward(const st_config *c, const st_params *p, const float *h, const float *fa, const float *cond,
+                       int N, float *logits, float *reg, float *vlog, float *vp, float *clog, float *cp, float *pred)
+{
+    /* trunk plus a direct path from the FiLM trunk, so the emotion reaches
+     * the face without passing through the audio stack (the anchor-snap
+     * target at silence is a function of the conditioning) */
+    nn_matmul_forward(logits, h, p->out_w, p->out_b, N, c->hidden, AS_NUM_CHANNELS);
+    st_mask_expression(logits, p->out_b, N);
+    float *r = c->heads ? reg : pred;
+    nn_matmul_forward(r, fa, p->skip_w, NULL, N, c->film_hidden, AS_NUM_CHANNELS);
+    nn_residual_forward(logits, logits, r, (size_t)N * AS_NUM_CHANNELS);
+    nn_sigmoid_forward(r, logits, (size_t)N * AS_NUM_CHANNELS);
+    if (!c->heads) return;
+    nn_matmul_forward(vlog, h, p->vis_w, p->vis_b, N, c->hidden, ST_NUM_VISEMES);
+    nn_softmax_forward(vp, vlog, N, ST_NUM_VISEMES);
+    nn_matmul_forward(clog, h, p->clo_w, p->clo_b, N, c->hidden, 1);
+    nn_sigmoid_forward(cp, clog, (size_t)N);
+    for (int n = 0; n < N; n++)
+        articulate_row(pred + (size_t)n * AS_NUM_CHANNELS, reg + (size_t)n * AS_NUM_CHANNELS,
+                       vp + (size_t)n * ST_NUM_VISEMES, cp[n], p->vis_pose, cond + (size_t)n * AS_COND_DIM);
+}
+
 void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T)
 {
     const int N = B * T, H = c->hidden, HF = c->film_hidden;
@@ -204,23 +339,36 @@ void st_forward(const st_config *c, const st_params *p, st_acts *a, const float 
         nn_residual_forward(a->res[l], a->act[l], h, (size_t)N * H);
         h = a->res[l];
     }
-    /* output: trunk plus a direct path from the FiLM trunk, so the emotion
-     * reaches the face without passing through the audio stack (the
-     * anchor-snap target at silence is a function of the conditioning) */
-    nn_matmul_forward(a->logits, h, p->out_w, p->out_b, N, H, AS_NUM_CHANNELS);
-    st_mask_expression(a->logits, p->out_b, N);
-    nn_matmul_forward(a->pred, a->fa, p->skip_w, NULL, N, HF, AS_NUM_CHANNELS);
-    nn_residual_forward(a->logits, a->logits, a->pred, (size_t)N * AS_NUM_CHANNELS);
-    nn_sigmoid_forward(a->pred, a->logits, (size_t)N * AS_NUM_CHANNELS);
+    st_output_forward(c, p, h, a->fa, cond, N, a->logits, a->reg, a->vlog, a->vp, a->clog, a->cp, a->pred);
 }
 
 void st_backward(const st_config *c, const st_params *p, st_params *g, const st_acts *a, st_acts *da,
                  const float *cond, int B, int T)
 {
     const int N = B * T, H = c->hidden, HF = c->film_hidden;
-    nn_sigmoid_backward(da->logits, da->pred, a->pred, (size_t)N * AS_NUM_CHANNELS);
     const float *h = a->res[c->layers - 1];
     float *dh = da->res[c->layers - 1];
+    if (c->heads) {
+        for (int n = 0; n < N; n++)
+            articulate_row_backward(da->reg + (size_t)n * AS_NUM_CHANNELS, da->vp + (size_t)n * ST_NUM_VISEMES,
+                                    da->cp + n, da->pred + (size_t)n * AS_NUM_CHANNELS,
+                                    a->reg + (size_t)n * AS_NUM_CHANNELS, a->vp + (size_t)n * ST_NUM_VISEMES, a->cp[n],
+                                    p->vis_pose, cond + (size_t)n * AS_COND_DIM);
+        /* softmax: dz = q (dq - sum q dq) */
+        for (int n = 0; n < N; n++) {
+            const float *q = a->vp + (size_t)n * ST_NUM_VISEMES;
+            const float *dq = da->vp + (size_t)n * ST_NUM_VISEMES;
+            float *dz = da->vlog + (size_t)n * ST_NUM_VISEMES, dot = 0.0f;
+            for (int k = 0; k < ST_NUM_VISEMES; k++) dot += q[k] * dq[k];
+            for (int k = 0; k < ST_NUM_VISEMES; k++) dz[k] += q[k] * (dq[k] - dot);
+        }
+        nn_sigmoid_backward(da->clog, da->cp, a->cp, (size_t)N);
+        nn_matmul_backward(dh, g->vis_w, g->vis_b, da->vlog, h, p->vis_w, N, H, ST_NUM_VISEMES);
+        nn_matmul_backward(dh, g->clo_w, g->clo_b, da->clog, h, p->clo_w, N, H, 1);
+        nn_sigmoid_backward(da->logits, da->reg, a->reg, (size_t)N * AS_NUM_CHANNELS);
+    } else {
+        nn_sigmoid_backward(da->logits, da->pred, a->pred, (size_t)N * AS_NUM_CHANNELS);
+    }
     /* the audio trunk does not reach the EXPRESSION channels (st_mask_expression):
      * their gradient goes to the bias and the FiLM trunk only */
     memcpy(da->lmask, da->logits, (size_t)N * AS_NUM_CHANNELS * sizeof(float));
@@ -248,7 +396,10 @@ void st_backward(const st_config *c, const st_params *p, st_params *g, const st_
 
 /* ---- the model object of the public API ------------------------------------ */
 
-size_t st_param_count(const nn_layout *L) { return L->total - 2 * AS_FEAT_DIM; }
+size_t st_param_count(const nn_layout *L, const st_config *c)
+{
+    return L->total - 2 * AS_FEAT_DIM - (c->heads ? (size_t)ST_NUM_VISEMES * AS_NUM_CHANNELS : 0);
+}
 
 as_student *st_model_create(const st_config *cfg, const float *values, size_t n_values, int copy)
 {
@@ -332,7 +483,7 @@ void as_student_get_info(const as_student *m, as_student_info *out)
     memset(out, 0, sizeof *out);
     if (!m) m = as_student_default();
     if (!m) return;
-    out->n_params = st_param_count(&m->L);
+    out->n_params = st_param_count(&m->L, &m->cfg);
     out->lookahead_ms = st_config_lookahead_ms(&m->cfg);
     out->latency_ms = out->lookahead_ms + 40.0;
     out->hidden = m->cfg.hidden;

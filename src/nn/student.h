@@ -16,8 +16,18 @@
  *     g_l   = f2_w[l] f + f2_b[l]                             (T, 2H)  per-frame gamma | beta
  *     c_l   = dilated conv_l(h_l), kernel K, dilation d_l, look-ahead a_l taps
  *     h_l+1 = h_l + relu(FiLM(c_l; g_l))                      (T, H)   (Perez et al. 2018)
- *   y     = sigmoid(out_w h_L + out_b + skip_w f)             (T, 52)
+ *   r     = sigmoid(out_w h_L + out_b + skip_w f)             (T, 52)  the regression face
  *           (EXPRESSION channels: sigmoid(out_b + skip_w f), no audio path)
+ *   heads = 0 (model version 1): y = r
+ *   heads = 1 (version 2), the articulatory output (docs/MODEL.md):
+ *     q   = softmax(vis_w h_L + vis_b)                        (T, 15)  viseme probabilities
+ *     c   = sigmoid(clo_w h_L + clo_b)                        (T)      lips closed (/p b m/)
+ *     y   = r, then the mouth shape channels (LIPSYNC but mouthClose) are the
+ *           q-mixture of the 15 viseme poses (vis_pose, stored, not trained),
+ *           the opening channels are scaled by 1 - c, mouthPress and mouthRoll
+ *           are at least c x the closure pose, and mouthClose at least c x the
+ *           jaw in the teacher's units (the lip-sync teacher's closure gesture;
+ *           the backward holds the jaw fixed in that product)
  *
  * Look-ahead: feature frame k(t) is the latest whose window centre is at or
  * before the frame's time t/30 s; the stack reads frames k(t) + ahead - S + 1
@@ -34,7 +44,8 @@
 #include "nn/nn.h"
 
 #define ST_MAX_LAYERS 8
-#define ST_MODEL_VERSION 1 /* hparams[0]: bumped when the network's equations change */
+#define ST_MODEL_VERSION 2 /* hparams[0]: bumped when the network's equations change (2: the heads field) */
+#define ST_NUM_VISEMES 15  /* = AS_NUM_VISEMES (lipsync.h; checked where both are seen, src/train) */
 
 /* Hyperparameters; stored in the weight file header in this order
  * (st_hparams_pack). */
@@ -47,9 +58,11 @@ typedef struct {
     int kernel;      /* K, taps per conv */
     int dilation[ST_MAX_LAYERS];
     int lookahead[ST_MAX_LAYERS]; /* taps after the centre tap, 0..K-1 */
+    int heads;       /* 1: viseme and closure heads with the articulatory output (version 2) */
 } st_config;
 
-#define ST_NUM_HPARAMS (7 + 2 * ST_MAX_LAYERS)
+#define ST_NUM_HPARAMS (8 + 2 * ST_MAX_LAYERS)
+#define ST_NUM_HPARAMS_V1 (7 + 2 * ST_MAX_LAYERS) /* version 1 files: no heads field */
 
 /* The defaults of docs/MODEL.md for a network look-ahead of lookahead_ms
  * (0, 50 or 100; other values pick the nearest layout not above it). */
@@ -76,6 +89,10 @@ typedef struct {
     float *conv_w[ST_MAX_LAYERS], *conv_b[ST_MAX_LAYERS]; // (H, K*H), (H)
     float *out_w, *out_b;                    // (52, H), (52)
     float *skip_w;                           // (52, HF)
+    /* heads = 1 only (appended, so a version 1 network is a prefix): */
+    float *vis_w, *vis_b;                    // (15, H), (15)
+    float *clo_w, *clo_b;                    // (1, H), (1)
+    float *vis_pose;                         // (15, 52) the viseme poses, stored, never trained
 } st_params;
 
 void st_layout(nn_layout *L, const st_config *c);
@@ -93,6 +110,9 @@ typedef struct {
     float *res[ST_MAX_LAYERS];      // (B, T, H)
     float *logits, *pred;           // (B, T, 52)
     float *lmask;                   // (B, T, 52) backward scratch: dlogits without the EXPRESSION channels
+    float *reg;                     // (B, T, 52) regression face (heads = 1; else pred is it)
+    float *vlog, *vp;               // (B, T, 15) viseme logits, probabilities (heads = 1)
+    float *clog, *cp;               // (B, T) closure logit, probability (heads = 1)
 } st_acts;
 
 /* The EXPRESSION channels (eyes, brows, cheeks, nose: the compiler's alone,
@@ -122,11 +142,36 @@ void st_gather_row(float *row, const st_config *c, const st_params *p, const flo
 void st_gather(float *rows, const st_config *c, const st_params *p, const float *features, size_t n_feat, long t0,
                int T);
 
+/* The output stage for N rows (shared by the forward and the stream, so
+ * both compute every value with the same operations):
+ *   h      // (N, H) output of the conv stack
+ *   fa     // (N, HF) FiLM trunk
+ *   cond   // (N, 19)
+ *   logits // (N, 52) out: regression logits
+ *   reg    // (N, 52) out: sigmoid(logits) (heads = 1), else NULL
+ *   vlog, vp // (N, 15) out (heads = 1), else NULL
+ *   clog, cp // (N) out (heads = 1), else NULL
+ *   pred   // (N, 52) out: the face */
+void st_output_forward(const st_config *c, const st_params *p, const float *h, const float *fa, const float *cond,
+                       int N, float *logits, float *reg, float *vlog, float *vp, float *clog, float *cp, float *pred);
+/* The jaw scale of the merge (motion/merge.c: 0.7 + 0.8 A): the teacher's
+ * jaw is the face's jaw over it. cond // (19) */
+static inline float st_jaw_scale(const float *cond)
+{
+    float a = cond[AS_NUM_EMOTIONS + 1];
+    a = a < 0.0f ? 0.0f : a > 1.0f ? 1.0f : a;
+    return 0.7f + 0.8f * a;
+}
+/* The closure gesture's pose values (lipsync/teacher.c CLOSURE_*). */
+#define ST_CLOSURE_PRESS 0.65f
+#define ST_CLOSURE_ROLL_LOWER 0.15f
+#define ST_CLOSURE_ROLL_UPPER 0.10f
+
 /* Forward over B sequences: a->x must hold the gathered input; cond
  * (B, T, 19). Leaves the 52 weights in a->pred. */
 void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T);
-/* Backward from da->pred (dloss/dpred); every other field of da must be
- * zero. Accumulates parameter gradients into g (the feat_* fields are left
+/* Backward from da->pred (dloss/dpred) (and, heads = 1, whatever losses
+ * added to da->vlog and da->clog); every other field of da must be zero. Accumulates parameter gradients into g (the feat_* fields are left
  * alone). cond // (B, T, 19). */
 void st_backward(const st_config *c, const st_params *p, st_params *g, const st_acts *a, st_acts *da,
                  const float *cond, int B, int T);
@@ -142,8 +187,8 @@ struct as_student {
 };
 /* A model over values (copied when copy is 1); NULL on a bad config. */
 as_student *st_model_create(const st_config *cfg, const float *values, size_t n_values, int copy);
-/* Trained parameters (the feature statistics excluded). */
-size_t st_param_count(const nn_layout *L);
+/* Trained parameters (the feature statistics and viseme poses excluded). */
+size_t st_param_count(const nn_layout *L, const st_config *c);
 
 #define ST_WEIGHTS_HINT "train one with `animasync train --data DIR -o FILE` (docs/MODEL.md)"
 

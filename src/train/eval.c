@@ -105,8 +105,7 @@ const float *st_silence_features(size_t *n_feat)
 
 /* ---- lip-sync metrics ---------------------------------------------------- */
 
-/* Mouth channels the viseme comparison reads: the LIPSYNC class and jawOpen. */
-static int mouth_channels(int *ch)
+int st_mouth_channels(int *ch)
 {
     int n = 0;
     for (int c = 0; c < AS_NUM_CHANNELS; c++)
@@ -114,15 +113,14 @@ static int mouth_channels(int *ch)
     return n;
 }
 
-/* Nearest viseme pose of a mouth (jaw already in the teacher's units). */
-static int nearest_viseme(const float *w, const float poses[AS_NUM_VISEMES][AS_NUM_CHANNELS], const int *ch, int nch)
+int st_nearest_viseme(const float *w, const float *poses, const int *ch, int nch)
 {
     int best = 0;
     double bd = 1e30;
     for (int v = 0; v < AS_NUM_VISEMES; v++) {
         double d = 0.0;
         for (int i = 0; i < nch; i++) {
-            double e = (double)w[ch[i]] - poses[v][ch[i]];
+            double e = (double)w[ch[i]] - poses[(size_t)v * AS_NUM_CHANNELS + ch[i]];
             d += e * e;
         }
         if (d < bd) bd = d, best = v;
@@ -165,7 +163,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     float poses[AS_NUM_VISEMES][AS_NUM_CHANNELS];
     for (int v = 0; v < AS_NUM_VISEMES; v++) as_viseme_pose(v, poses[v]);
     int ch[AS_NUM_CHANNELS];
-    int nch = mouth_channels(ch);
+    int nch = st_mouth_channels(ch);
     size_t maxT = 0;
     for (size_t i = 0; i < n; i++)
         if (clips[i].n_anim > maxT) maxT = clips[i].n_anim;
@@ -195,7 +193,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             float mo[AS_NUM_CHANNELS];
             memcpy(mo, o, sizeof mo);
             mo[AS_JAW_OPEN] = o[AS_JAW_OPEN] / jaw_scale(cd);
-            vis_ok += nearest_viseme(mo, poses, ch, nch) == nearest_viseme(te, poses, ch, nch);
+            vis_ok += st_nearest_viseme(mo, poses[0], ch, nch) == st_nearest_viseme(te, poses[0], ch, nch);
         }
         /* closures: runs of /p b m/ frames in the teacher's viseme track */
         for (size_t t = 0; t < c->n_anim;) {

@@ -37,6 +37,14 @@ void st_split_clear(st_split *sp);
 as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_student_eval_report *r);
 as_result st_eval_anchors(const as_student *m, int repeats, as_student_eval_report *r);
 
+/* The channels the viseme comparison reads (the LIPSYNC class and jawOpen)
+ * into ch (52); returns how many. */
+int st_mouth_channels(int *ch);
+/* The nearest viseme pose (squared distance over the channels ch) of a
+ * mouth w (52) with its jaw in the teacher's units.
+ *   poses // (15, 52) */
+int st_nearest_viseme(const float *w, const float *poses, const int *ch, int nch);
+
 /* Features of 2 s of digital silence (computed once, cached; thread-safe
  * after the first call from one thread). *n_feat receives the frame count. */
 const float *st_silence_features(size_t *n_feat);

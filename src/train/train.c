@@ -19,10 +19,13 @@
 #include <time.h>
 
 #include "animasync/expression.h"
+#include "animasync/lipsync.h"
 #include "core/internal.h"
 #include "train/student_train.h"
 
 #define N_SHARDS 2 /* fixed: results never depend on the thread count */
+
+_Static_assert(ST_NUM_VISEMES == AS_NUM_VISEMES, "the student's viseme head has one output per viseme");
 
 as_train_params as_train_default_params(void)
 {
@@ -45,6 +48,8 @@ as_train_params as_train_default_params(void)
     p.w_bce = 0.5f;
     p.w_closure = 4.0f;
     p.vad_jitter = 0.05f;
+    p.w_viseme = 0.3f;
+    p.w_closure_head = 1.0f;
     p.threads = 1;
     p.seed = 1;
     return p;
@@ -79,6 +84,8 @@ typedef struct {
     float *cond;    // (Bs, T, 19)
     float *target;  // (Bs, T, 52)
     float *fweight; // (Bs, T) 1 inside the clip, 0 on padding
+    int *vlabel;    // (Bs, T) the teacher's nearest viseme pose (-1 on padding)
+    float *clabel;  // (Bs, T) the teacher's closure amount
     st_acts a, da;
     float *abuf, *dabuf;
     /* anchor-snap sequences */
@@ -93,7 +100,7 @@ typedef struct {
     /* gradients */
     float *grads;
     st_params g;
-    double loss[6]; /* total, l1, vel, acc, anchor, consistency of the last step */
+    double loss[8]; /* total, l1, vel, acc, anchor, consistency, viseme, closure of the last step */
 } shard_state;
 
 typedef struct {
@@ -107,6 +114,7 @@ typedef struct {
     double *cum; // (n_clips + 1) cumulative frames
     shard_state sh[N_SHARDS];
     float chan_w[AS_NUM_CHANNELS];
+    int mouth_ch[AS_NUM_CHANNELS], n_mouth; /* channels of the viseme comparison (eval.c) */
     long step;
     /* crops of the current step: clip and start per sequence */
     size_t crop_clip[256];
@@ -122,6 +130,7 @@ static void trainer_free(trainer *tr)
     for (int s = 0; s < N_SHARDS; s++) {
         shard_state *sh = &tr->sh[s];
         as_free(sh->cond), as_free(sh->target), as_free(sh->fweight), as_free(sh->abuf), as_free(sh->dabuf);
+        as_free(sh->vlabel), as_free(sh->clabel);
         as_free(sh->acond), as_free(sh->atarget), as_free(sh->aabuf), as_free(sh->daabuf);
         as_free(sh->ccond), as_free(sh->ctarget), as_free(sh->cabuf), as_free(sh->dcabuf), as_free(sh->grads);
     }
@@ -163,6 +172,8 @@ static as_result trainer_alloc(trainer *tr)
         shard_state *sh = &tr->sh[s];
         size_t BT = (size_t)tr->Bs * tr->T, AT = (size_t)n_anchor_max * tr->Ta;
         sh->cond = falloc(BT * AS_COND_DIM), sh->target = falloc(BT * AS_NUM_CHANNELS), sh->fweight = falloc(BT);
+        sh->vlabel = as_calloc(BT, sizeof(int)), sh->clabel = falloc(BT);
+        if (!sh->vlabel || !sh->clabel) return as_fail(AS_ERR_NOMEM, "out of memory");
         sh->abuf = falloc(tr->LA.total), sh->dabuf = falloc(tr->LA.total);
         sh->acond = falloc(AT * AS_COND_DIM), sh->atarget = falloc(AT * AS_NUM_CHANNELS);
         sh->aabuf = falloc(tr->LAA.total), sh->daabuf = falloc(tr->LAA.total);
@@ -240,6 +251,16 @@ static void draw_step(trainer *tr, long step)
         for (int k = 0; k < 3; k++) tr->jitter[s][k] = tr->p->vad_jitter * (2.0f * nn_rng_uniform(&rng) - 1.0f);
 }
 
+/* The teacher's closure amount 0..1 at one frame: the teacher sets
+ * mouthClose = closure x jawOpen and mouthPress >= 0.65 closure
+ * (lipsync/teacher.c); with the jaw nearly shut the press tells. */
+static float teacher_closure(const float *te)
+{
+    float jaw = te[AS_JAW_OPEN];
+    if (jaw > 0.05f) return as_clamp01(te[AS_MOUTH_CLOSE] / jaw);
+    return as_clamp01(0.5f * (te[AS_MOUTH_PRESS_LEFT] + te[AS_MOUTH_PRESS_RIGHT]) / ST_CLOSURE_PRESS);
+}
+
 /* The work of one shard: gather its crops, forward, losses, backward. */
 static void shard_task(void *ctx, int s, int thread)
 {
@@ -267,6 +288,11 @@ static void shard_task(void *ctx, int s, int thread)
             memcpy(sh->target + row * AS_NUM_CHANNELS, c->targets + (size_t)src * AS_NUM_CHANNELS,
                    AS_NUM_CHANNELS * sizeof(float));
             sh->fweight[row] = inside ? 1.0f : 0.0f;
+            if (cfg->heads) {
+                const float *te = c->teacher + (size_t)src * AS_NUM_CHANNELS;
+                sh->vlabel[row] = inside ? st_nearest_viseme(te, tr->prm.vis_pose, tr->mouth_ch, tr->n_mouth) : -1;
+                sh->clabel[row] = teacher_closure(te);
+            }
         }
     }
     memset(sh->dabuf, 0, tr->LA.total * sizeof(float));
@@ -287,6 +313,16 @@ static void shard_task(void *ctx, int s, int thread)
     if (p->w_bce > 0.0f)
         bce = nn_sigmoid_bce_loss(sh->da.logits, NULL, sh->a.logits, sh->target, sh->fweight, N, AS_NUM_CHANNELS,
                                   p->w_bce * share);
+
+    /* the heads' own losses: which viseme (the metric's label: the
+     * teacher's nearest pose) and whether the lips are closed */
+    double vis = 0.0, clo = 0.0;
+    if (cfg->heads) {
+        vis = nn_softmax_xent_loss(sh->da.vlog, NULL, sh->a.vlog, sh->vlabel, NULL, sh->fweight, N, ST_NUM_VISEMES,
+                                   p->w_viseme * share);
+        clo = nn_sigmoid_bce_loss(sh->da.clog, NULL, sh->a.clog, sh->clabel, sh->fweight, N, 1,
+                                  p->w_closure_head * share);
+    }
 
     /* ---- consistency: the first crop with V, A, D jittered ---- */
     double cons = 0.0;
@@ -322,8 +358,10 @@ static void shard_task(void *ctx, int s, int thread)
     /* the returned losses are unscaled means: weight them by the shard's share */
     sh->loss[1] = share * l1, sh->loss[2] = share * vel, sh->loss[3] = share * acc;
     sh->loss[4] = share * anc, sh->loss[5] = share * cons;
+    sh->loss[6] = share * vis, sh->loss[7] = share * clo;
     sh->loss[0] = sh->loss[1] + p->w_velocity * sh->loss[2] + p->w_acceleration * sh->loss[3] +
-                  p->w_anchor * sh->loss[4] + p->w_consistency * sh->loss[5] + p->w_bce * share * bce;
+                  p->w_anchor * sh->loss[4] + p->w_consistency * sh->loss[5] + p->w_bce * share * bce +
+                  p->w_viseme * sh->loss[6] + p->w_closure_head * sh->loss[7];
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -429,10 +467,25 @@ as_result as_student_train(const as_train_params *p)
             goto done;
         }
         tr->cfg = init_model->cfg;
+        /* a network without heads gains them (its values are a prefix of
+         * the layout with heads; the heads start from their own init) */
+        if (!p->no_heads) tr->cfg.heads = 1;
     }
+    if (p->no_heads) tr->cfg.heads = 0;
     if ((r = trainer_alloc(tr)) != AS_OK) goto done;
-    if (init_model) memcpy(tr->values, init_model->values, tr->L.total * sizeof(float));
-    else set_normalisation(tr);
+    if (init_model) {
+        if (init_model->cfg.heads && !tr->cfg.heads) {
+            r = as_fail(AS_ERR_INVALID_ARG, "train: %s has viseme and closure heads; --no-heads cannot remove them",
+                        p->init_path);
+            goto done;
+        }
+        memcpy(tr->values, init_model->values, init_model->L.total * sizeof(float));
+    } else {
+        set_normalisation(tr);
+    }
+    if (tr->cfg.heads) /* the poses of the viseme table, stored with the model */
+        for (int v = 0; v < ST_NUM_VISEMES; v++) as_viseme_pose(v, tr->prm.vis_pose + (size_t)v * AS_NUM_CHANNELS);
+    tr->n_mouth = st_mouth_channels(tr->mouth_ch);
     if ((r = build_anchor_batch(tr)) != AS_OK) goto done;
     tr->cum = as_malloc((tr->train.n_clips + 1) * sizeof(double));
     if (!tr->cum) {
@@ -460,7 +513,7 @@ as_result as_student_train(const as_train_params *p)
     for (int s = 0; s < N_SHARDS; s++) shard_grads[s] = tr->sh[s].grads;
 
     for (int epoch = epoch0; epoch < p->epochs; epoch++) {
-        double sum[6] = {0}, gsum = 0.0;
+        double sum[8] = {0}, gsum = 0.0;
         long n_steps = 0;
         float lr = 0.0f;
         for (long k = 0; k < steps_per_epoch; k++, tr->step++) {
@@ -471,7 +524,7 @@ as_result as_student_train(const as_train_params *p)
             lr = nn_lr_at(tr->step, p->warmup_steps, total, p->lr, p->lr_min);
             nn_adamw_step(&tr->L, tr->values, tr->grads, tr->m, tr->v, lr, &ap, tr->step + 1);
             for (int s = 0; s < N_SHARDS; s++)
-                for (int i = 0; i < 6; i++) sum[i] += tr->sh[s].loss[i];
+                for (int i = 0; i < 8; i++) sum[i] += tr->sh[s].loss[i];
             n_steps++;
         }
         if (p->checkpoint && (r = save_checkpoint(tr, p->checkpoint, total, epoch + 1)) != AS_OK) goto done;
@@ -482,6 +535,7 @@ as_result as_student_train(const as_train_params *p)
         /* the loss parts are summed over shards of share 1/N each: batch means */
         pr.l1 = sum[1] / n_steps, pr.velocity = sum[2] / n_steps, pr.acceleration = sum[3] / n_steps;
         pr.anchor = sum[4] / n_steps, pr.consistency = sum[5] / n_steps;
+        pr.viseme = sum[6] / n_steps, pr.closure = sum[7] / n_steps;
         pr.grad_norm = gsum / n_steps;
         pr.blas_core = nn_blas_core();
         if (tr->val.n_clips) {
