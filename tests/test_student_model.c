@@ -259,6 +259,27 @@ static void test_weight_files(void)
     CHECK(memcmp(oa, ob, sizeof oa) == 0);
     as_student_destroy(direct);
     as_student_destroy(m);
+    /* a version 1 file (no heads field) still loads, as a network without heads */
+    {
+        int32_t h1[ST_NUM_HPARAMS];
+        st_hparams_pack(&c, h1);
+        h1[0] = 1;
+        snprintf(bad, sizeof bad, "%s/v1.asnn", dir);
+        CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h1, ST_NUM_HPARAMS_V1, val, nv, NULL, 0) == AS_OK);
+        as_student *v1 = as_student_load(bad);
+        CHECKF(v1 != NULL, "version 1 file: %s", as_last_error());
+        if (v1) {
+            CHECK(v1->cfg.heads == 0);
+            CHECK(as_student_run(v1, ob, feat, nf, cond, 30) == AS_OK);
+            CHECK(memcmp(oa, ob, sizeof oa) == 0);
+            as_student_destroy(v1);
+        }
+        /* a version 2 header cut to version 1's length: refused */
+        h1[0] = ST_MODEL_VERSION;
+        CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h1, ST_NUM_HPARAMS_V1, val, nv, NULL, 0) == AS_OK);
+        CHECK(as_student_load(bad) == NULL);
+        CHECKF(strstr(as_last_error(), "hyperparameters") != NULL, "short header message: %s", as_last_error());
+    }
 
     /* a flipped byte in the values: refused (checksum), with the hint */
     size_t len;

@@ -123,7 +123,45 @@ int main(void)
     CHECK(ev.viseme_accuracy >= 0.0 && ev.viseme_accuracy <= 1.0);
     CHECK(ev.anchor_max_error >= 0.0 && ev.anchor_max_error <= 1.0);
     CHECKF(ev.repeat_variance == 0.0, "repeated runs are identical (variance %g)", ev.repeat_variance);
+    /* the reference: the teacher against itself one frame late agrees on many frames, not all */
+    CHECKF(ev.viseme_teacher_late > 0.2 && ev.viseme_teacher_late < 1.0, "teacher one frame late: %g",
+           ev.viseme_teacher_late);
+    as_student_info info;
+    as_student_get_info(m, &info);
+    CHECKF(info.heads == 1, "a new model has the viseme and closure heads");
     as_student_destroy(m);
+
+    /* the version 1 network (--no-heads) still trains; and a fine-tune of it gains the heads */
+    {
+        char v1[512], v2[512];
+        snprintf(v1, sizeof v1, "%s/v1.asnn", dir);
+        snprintf(v2, sizeof v2, "%s/v2.asnn", dir);
+        losses lv = {{0}, 0, 0};
+        p = tiny_params(data, v1, &lv);
+        p.no_heads = 1;
+        p.epochs = 2;
+        CHECKF(as_student_train(&p) == AS_OK, "train --no-heads: %s", as_last_error());
+        as_student *m1 = as_student_load(v1);
+        CHECK(m1 != NULL);
+        as_student_get_info(m1, &info);
+        CHECK(info.heads == 0);
+        p = tiny_params(data, v2, &lv);
+        p.init_path = v1;
+        p.epochs = 1;
+        CHECKF(as_student_train(&p) == AS_OK, "fine-tune with heads: %s", as_last_error());
+        as_student *m2 = as_student_load(v2);
+        CHECK(m2 != NULL);
+        as_student_get_info(m2, &info);
+        CHECK(info.heads == 1);
+        /* heads cannot be removed */
+        p = tiny_params(data, v1, &lv);
+        p.init_path = v2;
+        p.no_heads = 1;
+        p.epochs = 1;
+        CHECK(as_student_train(&p) != AS_OK);
+        CHECKF(strstr(as_last_error(), "heads") != NULL, "message: %s", as_last_error());
+        as_student_destroy(m1), as_student_destroy(m2);
+    }
 
     /* 4. the commands */
     size_t n = 22050 * 2;

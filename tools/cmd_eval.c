@@ -70,12 +70,13 @@ int cmd_eval(int argc, char **argv)
     int json = !strcmp(fmt, "json");
     if (json) printf("{\"model\": {\"params\": %zu, \"lookahead_ms\": %.1f}, \"split\": \"%s\", \"clips\": %zu, \"frames\": %zu,"
                      " \"closures\": %zu, \"lipsync_l1\": %.5f, \"expression_l1\": %.5f, \"all_l1\": %.5f,"
-                     " \"jaw_pearson_teacher\": %.4f, \"metrics\": [",
+                     " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"metrics\": [",
                      info.n_params, info.lookahead_ms, as_split_name(split), r.clips, r.frames, r.closures,
-                     r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher);
+                     r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher, r.viseme_teacher_late);
     else
-        printf("student: %zu parameters, look-ahead %.0f ms (+40 ms features); %s split: %zu clips, %zu frames\n",
-               info.n_params, info.lookahead_ms, as_split_name(split), r.clips, r.frames);
+        printf("student: %zu parameters, look-ahead %.0f ms (+40 ms features), %s; %s split: %zu clips, %zu frames\n",
+               info.n_params, info.lookahead_ms, info.heads ? "viseme and closure heads" : "no heads (version 1)",
+               as_split_name(split), r.clips, r.frames);
     for (int k = 0; k < n; k++) {
         int pass = rows[k].upper ? rows[k].value <= rows[k].bound : rows[k].value >= rows[k].bound;
         if (rows[k].name[0] == 'd' && !rows[k].upper) pass = rows[k].value > rows[k].bound;
@@ -90,6 +91,8 @@ int cmd_eval(int argc, char **argv)
     if (json) printf("]}\n");
     else {
         printf("  %-18s %10.4f  (against the lip-sync teacher alone)\n", "jaw_pearson_teach", r.jaw_pearson_teacher);
+        printf("  %-18s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
+               r.viseme_teacher_late);
         printf("  %-18s %10zu\n", "closures", r.closures);
         printf("  %-18s %10.4f\n  %-18s %10.4f\n  %-18s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
                r.expression_l1, "all_l1", r.all_l1);

@@ -78,6 +78,7 @@ typedef struct {
     int hidden;           /* channels of the convolution stack */
     int layers;           /* convolution layers */
     int receptive_frames; /* frames of history a frame sees (30 fps) */
+    int heads;            /* 1: viseme and closure heads drive the mouth (model version 2) */
 } as_student_info;
 
 /* NULL m = the built-in model. */
@@ -174,6 +175,8 @@ typedef struct {
     double distinct_within;    /* within a family (> 0.1) */
     double smoothness;         /* worst clip's slow-channel mean |2nd difference| (< 0.015) */
     double seconds;            /* wall time of the evaluation */
+    double viseme_teacher_late; /* reference: viseme accuracy of the teacher itself one frame (33 ms)
+                                   late, what a perfect mouth with one frame of delay would score */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one

@@ -488,6 +488,7 @@ void as_student_get_info(const as_student *m, as_student_info *out)
     out->latency_ms = out->lookahead_ms + 40.0;
     out->hidden = m->cfg.hidden;
     out->layers = m->cfg.layers;
+    out->heads = m->cfg.heads;
     int hist = 0;
     for (int l = 0; l < m->cfg.layers; l++) hist += (m->cfg.kernel - 1 - m->cfg.lookahead[l]) * m->cfg.dilation[l];
     out->receptive_frames = hist + 1;
