@@ -8,6 +8,8 @@
  *     very long text (truncated), invalid UTF-8, context, a model shared by
  *     threads, bad files refused;
  *   - tagging untagged text: explicit tags win, untagged sentences get one;
+ *   - where tagging cuts sentences: terminators, closers, line breaks,
+ *     Korean, and the abbreviations and initials that do not end one;
  *   - the built-in model, when the build has one: loads, and on the
  *     validation split reaches a floor that catches a broken shipped model. */
 #include <math.h>
@@ -239,6 +241,96 @@ static void *thread_run(void *arg)
     return NULL;
 }
 
+/* Tags `text` and checks where its sentences were cut: `want` is the text
+ * with a '|' where each tag went ("|Dr. Kim is here. |She is late."). The
+ * texts hold no '[', so every '[' in the output starts an inserted tag. */
+static void check_cuts(const as_classifier *m, const char *text, const char *want)
+{
+    char *out = NULL;
+    as_result r = as_classify_tag_text(m, text, &out);
+    CHECKF(r == AS_OK && out, "tag \"%s\": %s", text, as_last_error());
+    if (!out) return;
+    char got[512];
+    size_t g = 0;
+    for (const char *s = out; *s && g + 1 < sizeof got; s++) {
+        const char *close = *s == '[' ? strstr(s, "] ") : NULL;
+        if (close) {
+            got[g++] = '|';
+            s = close + 1; /* the loop steps over the tag's space */
+        } else {
+            got[g++] = *s;
+        }
+    }
+    got[g] = 0;
+    CHECKF(!strcmp(got, want), "cuts in \"%s\":\n    got  \"%s\"\n    want \"%s\"", text, got, want);
+    as_free(out);
+}
+
+static void test_sentence_cuts(const as_classifier *m)
+{
+    /* as before: terminator runs, closers, line breaks, Korean and CJK marks */
+    check_cuts(m, "Hello there. How are you? Fine!", "|Hello there. |How are you? |Fine!");
+    check_cuts(m, "Wait... Really?! \"Yes.\" Ok.", "|Wait... |Really?! |\"Yes.\" |Ok.");
+    check_cuts(m, "안녕하세요. 반가워요! 정말？ 네。 고마워요…", "|안녕하세요. |반가워요! |정말？ |네。 |고마워요…");
+    check_cuts(m, "「좋아요。」 그래요", "|「좋아요。」 |그래요");
+    check_cuts(m, "one line\nanother.\r\nthird", "|one line\n|another.\r\n|third");
+    check_cuts(m, "no.space.after.dots here. End", "|no.space.after.dots here. |End");
+    /* decimals: no white space after the "." */
+    check_cuts(m, "It costs 3.5 dollars. Fine.", "|It costs 3.5 dollars. |Fine.");
+    /* titles and other abbreviations that lead into what follows */
+    check_cuts(m, "Dr. Kim is here. She is late.", "|Dr. Kim is here. |She is late.");
+    check_cuts(m, "Hi. Mr. and Mrs. Lee met Prof. Choi on St. Mark's day. Ok.",
+               "|Hi. |Mr. and Mrs. Lee met Prof. Choi on St. Mark's day. |Ok.");
+    check_cuts(m, "DR. NO sent mr. Bond. Ok.", "|DR. NO sent mr. Bond. |Ok.");
+    check_cuts(m, "Fruit, e.g. apples. E.g. Pears, i.e. Sweet ones. Red vs. Blue. Cf. Fig.",
+               "|Fruit, e.g. apples. |E.g. Pears, i.e. Sweet ones. |Red vs. Blue. |Cf. Fig.");
+    check_cuts(m, "It took approx. Ten days.", "|It took approx. Ten days.");
+    /* exact case: "ms" is milliseconds, "Al" a name, "sat" a verb */
+    check_cuts(m, "Ask Ms. Park. It took 5 ms. Then Al. Then I sat. Done.",
+               "|Ask Ms. Park. |It took 5 ms. |Then Al. |Then I sat. |Done.");
+    /* initials */
+    check_cuts(m, "I met J. R. R. Tolkien. Wow!", "|I met J. R. R. Tolkien. |Wow!");
+    check_cuts(m, "The U.S. Army came. Then we left.", "|The U.S. Army came. |Then we left.");
+    check_cuts(m, "Not an initial: AB. Next. 1st. Next.", "|Not an initial: AB. |Next. |1st. |Next.");
+    /* abbreviations that may close a sentence: they end it before a
+     * capitalised word, a line break or the end, not before a lowercase word
+     * or a number */
+    check_cuts(m, "Apples, pears, etc. Then we left.", "|Apples, pears, etc. |Then we left.");
+    check_cuts(m, "Apples, pears, etc. and plums. Ok.", "|Apples, pears, etc. and plums. |Ok.");
+    check_cuts(m, "Apples, pears, etc.", "|Apples, pears, etc.");
+    check_cuts(m, "Apples, pears, etc.\nand plums.", "|Apples, pears, etc.\n|and plums.");
+    check_cuts(m, "Apples, etc.  \tand plums.", "|Apples, etc.  \tand plums.");
+    check_cuts(m, "Smith et al. said so. Smith et al. Then more.", "|Smith et al. said so. |Smith et al. |Then more.");
+    check_cuts(m, "Acme Inc. said no. Bob Lee Jr. He left.", "|Acme Inc. said no. |Bob Lee Jr. |He left.");
+    check_cuts(m, "We met on Jan. 5 at 3 p.m. and talked. I met Jan. He was kind.",
+               "|We met on Jan. 5 at 3 p.m. and talked. |I met Jan. |He was kind.");
+    check_cuts(m, "See it Sat. morning. Fine.", "|See it Sat. morning. |Fine.");
+    /* "No." only before a number */
+    check_cuts(m, "No. I stayed home. Room No. 5 is mine.", "|No. |I stayed home. |Room No. 5 is mine.");
+    /* a line break still ends a sentence after an abbreviation; a closer
+     * after the "." makes it an ordinary end */
+    check_cuts(m, "Ask Dr.\nKim now.", "|Ask Dr.\n|Kim now.");
+    check_cuts(m, "Ask Dr. \r\nKim now.", "|Ask Dr. \r\n|Kim now.");
+    check_cuts(m, "Ask Dr.\rKim now.", "|Ask Dr.\r|Kim now.");
+    check_cuts(m, "She called herself \"Dr.\" It was fake.", "|She called herself \"Dr.\" |It was fake.");
+    /* an abbreviation at the end of the untagged prefix, and [strength] tags inside */
+    char *out = NULL;
+    CHECK(as_classify_tag_text(m, "Dr. [joy] Kim.", &out) == AS_OK && out);
+    if (out) {
+        CHECKF(out[0] == '[' && strstr(out, "] Dr. [joy] Kim.") && strchr(out + 1, '[') == strstr(out, "[joy"),
+               "the uncovered \"Dr.\" is tagged once: %s", out);
+        as_free(out);
+    }
+    CHECK(as_classify_tag_text(m, "Hi [strength:1.5] Dr. Kim. Bye.", &out) == AS_OK && out);
+    if (out) {
+        int tags = 0;
+        for (const char *s = out; *s; s++) tags += *s == '[';
+        CHECKF(tags == 3 && strstr(out, "] Hi [strength:1.5] Dr. Kim. [") && strstr(out, "] Bye."),
+               "two sentences around [strength]: %s", out);
+        as_free(out);
+    }
+}
+
 static void test_api(void)
 {
     as_classifier *m = as_classifier_load(write_small_model());
@@ -328,6 +420,7 @@ static void test_api(void)
     CHECK(as_classify_tag_text(m, "", &out) == AS_OK && out && !*out);
     as_free(out);
     CHECK(as_classify_tag_text(m, "bad \xFF", &out) == AS_ERR_PARSE && !out);
+    test_sentence_cuts(m);
     as_classifier_destroy(m);
 }
 

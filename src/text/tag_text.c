@@ -6,7 +6,11 @@
  * are. Text with an unclosed '[' is left as it is, so the tag parser
  * reports the error at its own position. Each such sentence gets "[class:NN] " in front of it, NN the
  * intensity from the predicted VAD's distance to neutral (classifier.c),
- * and is classified with the (up to 2) sentences before it as context. */
+ * and is classified with the (up to 2) sentences before it as context.
+ * A sentence ends after a run of . ! ? … 。 ！ ？ (closing quotes allowed)
+ * before white space, or at a line break; a lone "." after an abbreviation
+ * or an initial does not end it (abbreviation_continues, the list in
+ * docs/CLASSIFIER.md). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -50,6 +54,86 @@ static size_t closer(const char *s, size_t n, size_t i)
         if (i + l <= n && !memcmp(s + i, marks[m], l)) return l;
     }
     return 0;
+}
+
+/* ASCII only: the C classification functions follow the locale. */
+static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* What the word before a lone "." says about the sentence going on. */
+typedef enum {
+    ABBR_LEADS,  /* comes before what it names or introduces ("Dr. Kim", "e.g. apples"): never ends a sentence */
+    ABBR_TRAILS, /* can close a sentence ("... pears, etc."): goes on only before a lowercase word or a number */
+    ABBR_NUMBER, /* "No." is also the word no: an abbreviation only before a number ("No. 5") */
+} abbr_kind;
+
+/* Common English abbreviations, written without their last ".". exact_case
+ * entries match only as written, because another spelling is an ordinary
+ * word or a name: "ms" (milliseconds), "Al" (the name; "et al." is
+ * lowercase), "sat"/"sun"/"wed", "Jan" (also a name; as ABBR_TRAILS it still
+ * ends before a capitalised word). The rest match in any case ("DR.",
+ * "E.g."). "May" is not abbreviated. Keep docs/CLASSIFIER.md in step. */
+static const struct {
+    const char *word;
+    unsigned char exact_case;
+    unsigned char kind;
+} abbreviations[] = {
+    /* titles */
+    {"Mr", 0, ABBR_LEADS}, {"Mrs", 0, ABBR_LEADS}, {"Ms", 1, ABBR_LEADS}, {"Dr", 0, ABBR_LEADS},
+    {"Prof", 0, ABBR_LEADS}, {"Rev", 0, ABBR_LEADS}, {"St", 0, ABBR_LEADS}, {"Mt", 0, ABBR_LEADS},
+    /* name suffixes and companies */
+    {"Jr", 0, ABBR_TRAILS}, {"Sr", 0, ABBR_TRAILS}, {"Inc", 0, ABBR_TRAILS}, {"Ltd", 0, ABBR_TRAILS},
+    {"Co", 0, ABBR_TRAILS}, {"Corp", 0, ABBR_TRAILS},
+    /* Latin and scholarly */
+    {"e.g", 0, ABBR_LEADS}, {"i.e", 0, ABBR_LEADS}, {"cf", 0, ABBR_LEADS}, {"vs", 0, ABBR_LEADS},
+    {"approx", 0, ABBR_LEADS}, {"etc", 0, ABBR_TRAILS}, {"al", 1, ABBR_TRAILS},
+    /* times of day */
+    {"a.m", 0, ABBR_TRAILS}, {"p.m", 0, ABBR_TRAILS},
+    /* months and days */
+    {"Jan", 1, ABBR_TRAILS}, {"Feb", 1, ABBR_TRAILS}, {"Mar", 1, ABBR_TRAILS}, {"Apr", 1, ABBR_TRAILS},
+    {"Jun", 1, ABBR_TRAILS}, {"Jul", 1, ABBR_TRAILS}, {"Aug", 1, ABBR_TRAILS}, {"Sep", 1, ABBR_TRAILS},
+    {"Sept", 1, ABBR_TRAILS}, {"Oct", 1, ABBR_TRAILS}, {"Nov", 1, ABBR_TRAILS}, {"Dec", 1, ABBR_TRAILS},
+    {"Mon", 1, ABBR_TRAILS}, {"Tue", 1, ABBR_TRAILS}, {"Tues", 1, ABBR_TRAILS}, {"Wed", 1, ABBR_TRAILS},
+    {"Thu", 1, ABBR_TRAILS}, {"Thur", 1, ABBR_TRAILS}, {"Thurs", 1, ABBR_TRAILS}, {"Fri", 1, ABBR_TRAILS},
+    {"Sat", 1, ABBR_TRAILS}, {"Sun", 1, ABBR_TRAILS},
+    /* numbers */
+    {"No", 0, ABBR_NUMBER},
+};
+
+/* 1 when the lone "." at s[i], followed by spaces or tabs, does not end the
+ * sentence that started at s[a] (s ends at n): the word before it is an
+ * abbreviation above, or initials ("J." in "J. R. R. Tolkien", "U.S."). A
+ * line break or the end after it still ends the sentence. Decimals ("3.5")
+ * never get here: no white space follows their ".". */
+static int abbreviation_continues(const char *s, size_t a, size_t n, size_t i)
+{
+    /* the word: ASCII letters with inner dots ("e.g"), not glued to a digit ("1st.") */
+    size_t w = i;
+    while (w > a && (is_upper(s[w - 1]) || is_lower(s[w - 1]) || s[w - 1] == '.')) w--;
+    if (w > a && is_digit(s[w - 1])) return 0;
+    while (w < i && s[w] == '.') w++; /* "...etc." */
+    size_t len = i - w;
+    if (!len) return 0;
+    /* what comes next, after the spaces */
+    size_t g = i + 1;
+    while (g < n && (s[g] == ' ' || s[g] == '\t')) g++;
+    if (g >= n || s[g] == '\n' || s[g] == '\r') return 0;
+    char next = s[g];
+    for (size_t k = 0; k < sizeof abbreviations / sizeof abbreviations[0]; k++) {
+        const char *word = abbreviations[k].word;
+        if (strlen(word) != len) continue;
+        if (abbreviations[k].exact_case ? memcmp(s + w, word, len) : strncasecmp(s + w, word, len)) continue;
+        switch (abbreviations[k].kind) {
+        case ABBR_LEADS: return 1;
+        case ABBR_TRAILS: return is_lower(next) || is_digit(next);
+        default: return is_digit(next);
+        }
+    }
+    /* initials: single capitals joined by dots, "J" or "U.S"; they lead into a name */
+    for (size_t k = w; k < i; k += 2)
+        if (!is_upper(s[k]) || (k + 1 < i && s[k + 1] != '.')) return 0;
+    return 1;
 }
 
 /* A growing output string. */
@@ -142,7 +226,10 @@ as_result as_classify_tag_text(const as_classifier *m, const char *text, char **
                 size_t f = e + k, c;
                 while (f < prefix && (terminator(text, prefix, f, &k) || (k = closer(text, prefix, f)))) f += k;
                 while (f < prefix && (c = closer(text, prefix, f))) f += c;
-                if (f >= prefix || text[f] == ' ' || text[f] == '\t' || text[f] == '\n' || text[f] == '\r') {
+                int ends = f >= prefix || text[f] == ' ' || text[f] == '\t' || text[f] == '\n' || text[f] == '\r';
+                /* a lone "." (no closer) after "Dr", "etc" or an initial may not end it */
+                if (ends && f == e + 1 && text[e] == '.' && abbreviation_continues(text, a, prefix, e)) ends = 0;
+                if (ends) {
                     e = f;
                     break;
                 }
