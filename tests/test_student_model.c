@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "animasync/animasync.h"
+#include "engine/student_internal.h"
 #include "nn/student.h"
 #include "testutil.h"
 
@@ -172,7 +173,7 @@ static as_student *random_model(const char *path, const st_config *c, uint64_t s
 }
 
 /* A test signal: bursts of harmonic "vowels" and noise "consonants" with
- * pauses, so every feature moves. */
+ * pauses (150 ms, and 400 ms every 1.5 s), so every feature moves. */
 static float *test_audio(int rate, double seconds, size_t *n)
 {
     *n = (size_t)(seconds * rate);
@@ -187,6 +188,7 @@ static float *test_audio(int rate, double seconds, size_t *n)
         if (seg < 0.25)
             for (int h = 1; h <= 8; h++) v += sin(2.0 * PI * f0 * h * t) / h;
         else if (seg < 0.35) v = 0.5 * (2.0 * nn_rng_uniform(&rng) - 1.0);
+        if (fmod(t, 1.5) >= 1.1) v = 0; /* a 400 ms pause every 1.5 s: phrase markers */
         x[i] = (float)(0.2 * v);
     }
     return x;
@@ -484,8 +486,41 @@ static void test_alloc_failures(void)
     as_student_destroy(m);
 }
 
+/* Phrase markers at pauses: the fifth quiet frame after speech, once per pause. */
+static void test_pauses(void)
+{
+    /* 1 = loud, 0 = quiet */
+    static const char seq[] = "0000000000" "11111" "0000" "1" "000000000" "11" "00000";
+    static const char want[] = "0000000000" "00000" "0000" "0" "000010000" "00" "00001";
+    st_pauses ps = {0, 0};
+    int ok = 1, n = 0;
+    for (size_t i = 0; seq[i]; i++) {
+        int m = st_pause_step(&ps, seq[i] == '1' ? 0.9f : 0.1f);
+        ok &= m == want[i] - '0';
+        n += m;
+    }
+    CHECKF(ok && n == 2, "pause markers: %d markers (want 2, at the 5th quiet frame after speech)", n);
+    /* the level read for a frame: feature frame k(t), clamped */
+    float feat[3 * AS_FEAT_DIM] = {0};
+    for (int k = 0; k < 3; k++) feat[k * AS_FEAT_DIM + AS_FEAT_ENERGY_REL] = (float)k;
+    CHECK(st_frame_level(feat, 3, 0) == 0.0f);      /* k(0) = -2: clamped to 0 */
+    CHECK(st_frame_level(feat, 3, 1) == 2.0f);      /* k(1) = 2 */
+    CHECK(st_frame_level(feat, 3, 100) == 2.0f);    /* past the end: the last */
+    /* the signal of the stream tests has pauses, so their stream = offline checks cover the markers */
+    size_t nx, nf;
+    float *x = test_audio(16000, 3.1, &nx), *f = NULL;
+    CHECK(as_features_compute(&f, &nf, x, nx, 16000, NULL) == AS_OK);
+    st_pauses p2 = {0, 0};
+    int markers = 0;
+    for (long t = 0; t < 93; t++) markers += st_pause_step(&p2, st_frame_level(f, nf, t));
+    CHECKF(markers >= 2, "the stream tests' signal has %d pauses", markers);
+    printf("  pauses: %d phrase markers in the 3.1 s test signal\n", markers);
+    free(x), as_free(f);
+}
+
 int main(void)
 {
+    test_pauses();
     test_gradients(0);
     test_gradients(1);
     test_lookahead_bound();

@@ -1,5 +1,6 @@
 /* engine/student_internal.h — what the offline render (student_render.c)
- * and the stream (student_stream.c) share (internal): the emotion plan. */
+ * and the stream (student_stream.c) share (internal): the emotion plan and
+ * the phrase markers found in the audio. */
 #ifndef AS_ENGINE_STUDENT_INTERNAL_H
 #define AS_ENGINE_STUDENT_INTERNAL_H
 
@@ -20,5 +21,46 @@ typedef struct {
 } st_plan;
 
 as_result st_plan_make(const as_render_params *p, st_plan *plan);
+
+/* Phrase markers without a transcript: a pause in the audio. `say` marks a
+ * phrase break at a pause of 150 ms or more between words
+ * (phrase_pause_s); here a frame is quiet when the level of its feature
+ * frame k(t) is 30 dB or more below the running peak (energy_rel < 0.5,
+ * docs/FEATURES.md: gain-independent, digital silence reads 0), and the
+ * marker falls on the fifth quiet frame in a row (167 ms into the pause)
+ * if there was speech since the last marker. Causal, so the stream places
+ * it on the same frame as the offline render. */
+#define ST_PAUSE_FRAMES 5
+#define ST_QUIET_LEVEL 0.5f
+
+typedef struct {
+    int quiet_run; /* quiet frames in a row */
+    int spoke;     /* a loud frame since the last marker */
+} st_pauses;
+
+/* The next frame's marker (0 or 1) from its energy_rel. */
+static inline int st_pause_step(st_pauses *s, float energy_rel)
+{
+    if (energy_rel >= ST_QUIET_LEVEL) {
+        s->quiet_run = 0;
+        s->spoke = 1;
+        return 0;
+    }
+    if (++s->quiet_run == ST_PAUSE_FRAMES && s->spoke) {
+        s->spoke = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* energy_rel of animation frame t's feature frame k(t), clamped to the
+ * frames there are (n_feat > 0). */
+static inline float st_frame_level(const float *features, size_t n_feat, long t)
+{
+    long f = st_feat_frame_of(t);
+    if (f < 0) f = 0;
+    if ((size_t)f >= n_feat) f = (long)n_feat - 1;
+    return features[(size_t)f * AS_FEAT_DIM + AS_FEAT_ENERGY_REL];
+}
 
 #endif

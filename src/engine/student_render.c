@@ -159,6 +159,7 @@ as_result as_render(const as_student *m, const as_render_params *params, const f
     const size_t T = as_timeline_frame_count(duration, 30.0f);
     float *feat = NULL;
     size_t n_feat = 0;
+    double *markers = NULL;
     as_compiler *c = NULL;
     as_timeline tl;
     memset(&tl, 0, sizeof tl);
@@ -195,7 +196,20 @@ as_result as_render(const as_student *m, const as_render_params *params, const f
     memcpy(a->frames, a->lipsync, T * AS_NUM_CHANNELS * sizeof(float));
     as_motion_params mp = p.motion;
     mp.fps = 30.0f;
-    if (T && (r = as_motion_apply(&mp, a->frames, a->cond, T, NULL, 0)) != AS_OK) goto done;
+    /* phrase markers at the pauses (student_internal.h) */
+    size_t n_markers = 0;
+    if (n_feat) {
+        st_pauses ps = {0, 0};
+        for (size_t t = 0; t < T; t++)
+            if (st_pause_step(&ps, st_frame_level(feat, n_feat, (long)t))) {
+                if (!markers && !(markers = as_malloc(T * sizeof(double)))) {
+                    r = as_fail(AS_ERR_NOMEM, "out of memory");
+                    goto done;
+                }
+                markers[n_markers++] = (double)t / 30.0;
+            }
+    }
+    if (T && (r = as_motion_apply(&mp, a->frames, a->cond, T, markers, n_markers)) != AS_OK) goto done;
     /* the compiler's face for the same conditioning, for players and tools */
     if (!(c = as_compiler_create(NULL, NULL))) {
         r = as_fail(AS_ERR_NOMEM, "cannot create the compiler");
@@ -210,6 +224,7 @@ done:
     as_timeline_clear(&tl);
     as_compiler_destroy(c);
     as_free(feat);
+    as_free(markers);
     as_free(seg);
     as_free(start_s);
     return r;

@@ -46,6 +46,8 @@ struct as_student_stream {
     ring feat;          // feature frames
     long n_feat;        // feature frames received
     ring cond;          // (19) per animation frame
+    ring marker;        // (1) phrase marker per animation frame (a pause)
+    st_pauses pauses;
     ring fa;            // (HF) FiLM trunk output per frame
     ring h[ST_MAX_LAYERS + 1]; // input of layer l (h[L]: output of the stack)
     long entered;       // animation frames entered (input stage done)
@@ -76,7 +78,7 @@ void as_student_stream_destroy(as_student_stream *st)
     as_features_destroy(st->fx);
     as_scheduler_destroy(st->sched);
     as_motion_state_destroy(st->motion);
-    as_free(st->feat_out), as_free(st->feat.buf), as_free(st->cond.buf), as_free(st->fa.buf);
+    as_free(st->feat_out), as_free(st->feat.buf), as_free(st->cond.buf), as_free(st->fa.buf), as_free(st->marker.buf);
     for (int l = 0; l <= ST_MAX_LAYERS; l++) as_free(st->h[l].buf);
     as_free(st->row), as_free(st->col), as_free(st->tmp), as_free(st->tmp2), as_free(st->tmp3);
     as_free(st->logit);
@@ -118,6 +120,7 @@ as_student_stream *as_student_stream_create(const as_student *m, int rate_hz, co
      * the stack to the newest entered */
     ok = ok && ring_init(&st->cond, la + c->layers + 8, AS_COND_DIM);
     ok = ok && ring_init(&st->fa, la + c->layers + 8, HF);
+    ok = ok && ring_init(&st->marker, la + c->layers + 8, 1);
     for (int l = 0; l <= c->layers; l++) {
         int span = l < c->layers ? (c->kernel - 1) * c->dilation[l] + 1 : 1;
         ok = ok && ring_init(&st->h[l], span + la + c->layers + 8, H);
@@ -167,6 +170,12 @@ static void enter_frame(as_student_stream *st)
     as_cond cd;
     as_scheduler_next(st->sched, &cd, NULL);
     memcpy(ring_at(&st->cond, j), as_cond_vec(&cd), AS_COND_DIM * sizeof(float));
+    /* the phrase marker of a pause: from feature frame k(j), which has
+     * arrived (the stack reads up to k(j) + ahead) and is still in the ring */
+    long kf = st_feat_frame_of(j);
+    if (kf < 0) kf = 0;
+    if (kf >= st->n_feat) kf = st->n_feat - 1;
+    ring_at(&st->marker, j)[0] = (float)st_pause_step(&st->pauses, ring_at(&st->feat, kf)[AS_FEAT_ENERGY_REL]);
     float *h0 = ring_at(&st->h[0], j);
     nn_matmul_forward(h0, st->row, p->in_w, p->in_b, 1, st_input_dim(c), c->hidden);
     float *fa = ring_at(&st->fa, j);
@@ -217,7 +226,7 @@ static int emit_step(as_student_stream *st, float *out)
     float face[AS_NUM_CHANNELS], reg[AS_NUM_CHANNELS], vlog[ST_NUM_VISEMES], vp[ST_NUM_VISEMES], clog, cp;
     st_output_forward(c, p, ring_at(&st->h[c->layers], u), ring_at(&st->fa, u), as_cond_vec(&cd), 1, st->logit, reg,
                       vlog, vp, &clog, &cp, face);
-    as_motion_process(st->motion, out, face, &cd, 0);
+    as_motion_process(st->motion, out, face, &cd, ring_at(&st->marker, u)[0] != 0.0f);
     st->done[c->layers] = u + 1;
     return 1;
 }
