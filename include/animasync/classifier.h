@@ -101,7 +101,10 @@ as_result as_classify_with(as_classifier_state *s, const as_dialogue_turn *conte
  * the next, so the rest is the author's). Each sentence is classified with
  * the sentences before it as context (said by the same speaker). Explicit
  * tags are kept as written. Sentences end after . ! ? … 。 ！ ？ (and
- * closing quotes or brackets after them) or at a line break.
+ * closing quotes or brackets after them) followed by white space, or at a
+ * line break; a "." after a common abbreviation ("Dr.", "e.g.") or an
+ * initial ("J. R. R.") does not end one (docs/CLASSIFIER.md, "Where
+ * sentences are cut").
  * *out is a new NUL-terminated string (as_free it); when nothing is
  * untagged it is a copy of the input. m NULL = the built-in model. Errors as
  * as_classify. */
