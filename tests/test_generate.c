@@ -475,6 +475,61 @@ static void test_reader_faults(void)
     CHECK(failed >= 10 && succeeded >= 1 && silent == 0);
 }
 
+/* An .npy file that is a header and no data (format 1.0: magic, version,
+ * little-endian header length, the dict padded with spaces to 64 bytes). */
+static void write_npy_header(const char *path, const char *dict)
+{
+    size_t n = strlen(dict), padded = (10 + n + 1 + 63) / 64 * 64;
+    char head[256];
+    CHECK(padded <= sizeof head);
+    if (padded > sizeof head) return;
+    memcpy(head, "\x93NUMPY\x01\x00", 8);
+    head[8] = (char)((padded - 10) & 0xff);
+    head[9] = (char)((padded - 10) >> 8);
+    memcpy(head + 10, dict, n);
+    memset(head + 10 + n, ' ', padded - 10 - n - 1);
+    head[padded - 1] = '\n';
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(head, 1, padded, f) == padded);
+    fclose(f);
+}
+
+/* Regressions for two reader bugs seen while writing fuzz/fuzz_dataset.c:
+ * numbers too large for the reader's sizes, in meta.json and in an .npy
+ * shape. */
+static void test_corrupt_headers(void)
+{
+    char d[512], shard[600], path[700];
+    snprintf(d, sizeof d, "%s/data", test_tmpdir());
+    snprintf(shard, sizeof shard, "%s/train-00000", d);
+    CHECK(mkdir(d, 0777) == 0 && mkdir(shard, 0777) == 0);
+    snprintf(path, sizeof path, "%s/meta.json", d);
+
+    /* A first clip beyond any dataset: converting 1e300 to size_t was
+     * undefined behaviour; now the entry is refused. */
+    write_text(path, "{\"format\": \"animasync-dataset\", \"version\": 1, \"shards\": [{\"name\": \"train-00000\", "
+                     "\"split\": \"train\", \"first_clip\": 1e300, \"clips\": 1}]}");
+    as_dataset *ds = as_dataset_open(d);
+    CHECK(ds == NULL && strstr(as_last_error(), "shards[0]"));
+    as_dataset_close(ds);
+
+    /* A shape whose byte count wraps to 0: (2^58, 8) int64 with no data was
+     * accepted with a 1-byte buffer (the shard loader then read its rows out
+     * of bounds when meta.json planned 2^58 clips). */
+    write_text(path, "{\"format\": \"animasync-dataset\", \"version\": 1, \"shards\": [{\"name\": \"train-00000\", "
+                     "\"split\": \"train\", \"first_clip\": 0, \"clips\": 1}]}");
+    snprintf(path, sizeof path, "%s/clips.npy", shard);
+    write_npy_header(path, "{'descr': '<i8', 'fortran_order': False, 'shape': (288230376151711744, 8), }");
+    ds = as_dataset_open(d);
+    CHECKF(ds != NULL, "%s", as_last_error());
+    as_dataset_shard sh;
+    CHECK(ds && as_dataset_shard_load(ds, 0, &sh) == AS_ERR_PARSE && strstr(as_last_error(), "overflows"));
+    as_dataset_close(ds);
+    rm_rf(d);
+}
+
 static int copy_dir(const char *from, const char *to)
 {
     char cmd[1400];
@@ -601,6 +656,7 @@ int main(void)
     test_check_dataset();
     test_cancel();
     test_reader_faults();
+    test_corrupt_headers();
     test_errors_and_cli();
     rm_rf(ref);
     rm_rf(corpus);

@@ -14,6 +14,10 @@
 #include "core/internal.h"
 #include "train/dataset_util.h"
 
+/* The most clips `animasync generate` makes (its --clips range): bounds a
+ * shard's first_clip and clips before they are converted to size_t. */
+#define MAX_CLIPS 100000000.0
+
 struct as_dataset {
     char *dir;
     as_dataset_shard_info *shards;
@@ -70,7 +74,8 @@ as_dataset *as_dataset_open(const char *dir)
         int sp = cJSON_IsString(split) ? as_split_find(split->valuestring) : -1;
         if (!cJSON_IsString(name) || strlen(name->valuestring) >= sizeof ds->shards[k].name ||
             strchr(name->valuestring, '/') || sp < 0 || sp >= AS_NUM_SPLITS || !cJSON_IsNumber(first) ||
-            !cJSON_IsNumber(n) || first->valuedouble < 0 || n->valuedouble < 0) {
+            !cJSON_IsNumber(n) || !(first->valuedouble >= 0 && first->valuedouble <= MAX_CLIPS) ||
+            !(n->valuedouble >= 0 && n->valuedouble <= MAX_CLIPS)) {
             as_set_error("%s: shards[%zu]: malformed entry", path, k);
             goto fail;
         }

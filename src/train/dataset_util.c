@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +258,12 @@ as_result as_npy_read(const char *path, as_npy_dtype t, size_t expected_cols, si
         goto done;
     }
     size_t count = *rows * (*cols ? *cols : 1);
-    if (*cols && count / *cols != *rows) { r = as_fail(AS_ERR_PARSE, "%s: shape overflows", path); goto done; }
+    /* Both products are checked: a shape whose byte count wraps to what the
+     * file holds would hand out a buffer far smaller than rows x cols. */
+    if ((*cols && count / *cols != *rows) || count > SIZE_MAX / itemsizes[t]) {
+        r = as_fail(AS_ERR_PARSE, "%s: shape (%zu, %zu) overflows", path, *rows, *cols);
+        goto done;
+    }
     size_t bytes = count * itemsizes[t];
     long data_start = (long)(pre_len + hlen);
     if (fseek(f, 0, SEEK_END) != 0) { r = as_fail(AS_ERR_IO, "%s: cannot seek", path); goto done; }
