@@ -515,6 +515,20 @@ static void test_corrupt_headers(void)
     CHECK(ds == NULL && strstr(as_last_error(), "shards[0]"));
     as_dataset_close(ds);
 
+    /* Shard names that are not a directory of the dataset: "..", "." and "" */
+    static const char *const names[] = {"..", ".", ""};
+    for (int i = 0; i < 3; i++) {
+        char meta[512];
+        snprintf(meta, sizeof meta,
+                 "{\"format\": \"animasync-dataset\", \"version\": 1, \"shards\": [{\"name\": \"%s\", "
+                 "\"split\": \"train\", \"first_clip\": 0, \"clips\": 1}]}",
+                 names[i]);
+        write_text(path, meta);
+        ds = as_dataset_open(d);
+        CHECKF(ds == NULL && strstr(as_last_error(), "shards[0]"), "shard name \"%s\" refused", names[i]);
+        as_dataset_close(ds);
+    }
+
     /* A shape whose byte count wraps to 0: (2^58, 8) int64 with no data was
      * accepted with a 1-byte buffer (the shard loader then read its rows out
      * of bounds when meta.json planned 2^58 clips). */

@@ -150,14 +150,14 @@ static void check_manifest_line(check_state *st, FILE *mf, const as_dataset_clip
         const cJSON *fm = cJSON_GetObjectItemCaseSensitive(j, "family");
         const cJSON *af = cJSON_GetObjectItemCaseSensitive(j, "anim_frames");
         const cJSON *ff = cJSON_GetObjectItemCaseSensitive(j, "feature_frames");
-        if (!cJSON_IsNumber(idx) || (size_t)idx->valuedouble != c->index) why = "index";
+        if (!cJSON_IsNumber(idx) || idx->valuedouble != (double)c->index) why = "index";
         else if (!cJSON_IsString(sh) || strcmp(sh->valuestring, shard) != 0) why = "shard";
-        else if (!cJSON_IsNumber(rw) || (size_t)rw->valuedouble != row) why = "row";
+        else if (!cJSON_IsNumber(rw) || rw->valuedouble != (double)row) why = "row";
         else if (!cJSON_IsString(sp) || as_split_find(sp->valuestring) != (int)c->split) why = "split";
         else if (!cJSON_IsString(fm) || (size_t)c->family >= nf || strcmp(fm->valuestring, fam[c->family].name) != 0)
             why = "family";
-        else if (!cJSON_IsNumber(af) || (size_t)af->valuedouble != c->n_anim) why = "anim_frames";
-        else if (!cJSON_IsNumber(ff) || (size_t)ff->valuedouble != c->n_feat) why = "feature_frames";
+        else if (!cJSON_IsNumber(af) || af->valuedouble != (double)c->n_anim) why = "anim_frames";
+        else if (!cJSON_IsNumber(ff) || ff->valuedouble != (double)c->n_feat) why = "feature_frames";
     }
     if (why) {
         if (!st->manifest_bad)

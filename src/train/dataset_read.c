@@ -73,7 +73,8 @@ as_dataset *as_dataset_open(const char *dir)
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "clips");
         int sp = cJSON_IsString(split) ? as_split_find(split->valuestring) : -1;
         if (!cJSON_IsString(name) || strlen(name->valuestring) >= sizeof ds->shards[k].name ||
-            strchr(name->valuestring, '/') || sp < 0 || sp >= AS_NUM_SPLITS || !cJSON_IsNumber(first) ||
+            strchr(name->valuestring, '/') || !name->valuestring[0] || !strcmp(name->valuestring, ".") ||
+            !strcmp(name->valuestring, "..") || sp < 0 || sp >= AS_NUM_SPLITS || !cJSON_IsNumber(first) ||
             !cJSON_IsNumber(n) || !(first->valuedouble >= 0 && first->valuedouble <= MAX_CLIPS) ||
             !(n->valuedouble >= 0 && n->valuedouble <= MAX_CLIPS)) {
             as_set_error("%s: shards[%zu]: malformed entry", path, k);
