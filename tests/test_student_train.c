@@ -109,6 +109,27 @@ int main(void)
     CHECK(as_student_train(&p) == AS_OK);
     CHECKF(l4.n == EPOCHS - 2, "resumed at epoch 3 (%d epochs run)", l4.n);
     CHECKF(same_file(out1, out3), "stopped + resumed = uninterrupted");
+    /* 0 epochs with --init rewrites that model as it is (how a model becomes C source), and a C source is
+     * written; 0 epochs without --init is refused */
+    {
+        char out0[512], c0[512];
+        snprintf(out0, sizeof out0, "%s/zero.asnn", dir);
+        snprintf(c0, sizeof c0, "%s/zero.c", dir);
+        losses l0 = {{0}, 0, 0};
+        p = tiny_params(data, out0, &l0);
+        p.init_path = out1;
+        p.epochs = 0;
+        p.emit_c = c0;
+        CHECKF(as_student_train(&p) == AS_OK, "0 epochs: %s", as_last_error());
+        CHECK(l0.n == 0);
+        CHECKF(same_file(out1, out0), "0 epochs with --init gives the same file");
+        size_t clen;
+        char *csrc = test_read_file(c0, &clen);
+        CHECK(csrc && strstr(csrc, "as_default_weights_student") != NULL);
+        free(csrc);
+        p.init_path = NULL;
+        CHECK(as_student_train(&p) == AS_ERR_RANGE);
+    }
     /* a checkpoint is refused as a model, a model loads */
     CHECK(as_student_load(ckpt) == NULL);
     as_student *m = as_student_load(out1);

@@ -23,7 +23,7 @@ static void help(void)
            "  --warmup N            warm-up steps (default 200)\n"
            "  --lr-min X            final learning rate (default 5e-5)\n"
            "  --lookahead MS        network look-ahead: 0, 50 or 100 (default 100)\n"
-           "  --epochs N            default 20\n"
+           "  --epochs N            default 20; 0 with --init rewrites that model (e.g. with --emit-c)\n"
            "  --batch N             sequences per step, even (default 16)\n"
            "  --seq-frames N        frames per sequence (default 128)\n"
            "  --lr X                peak learning rate (default 0.002)\n"
@@ -77,7 +77,7 @@ int cmd_train(int argc, char **argv)
             p.lookahead_ms = (int)cli_long(a, cli_value(argc, argv, &i), 0, 100);
             if (p.lookahead_ms != 0 && p.lookahead_ms != 50 && p.lookahead_ms != 100)
                 cli_die("--lookahead: %d is not 0, 50 or 100", p.lookahead_ms);
-        } else if (!strcmp(a, "--epochs")) p.epochs = (int)cli_long(a, cli_value(argc, argv, &i), 1, 1000);
+        } else if (!strcmp(a, "--epochs")) p.epochs = (int)cli_long(a, cli_value(argc, argv, &i), 0, 1000);
         else if (!strcmp(a, "--batch")) p.batch = (int)cli_long(a, cli_value(argc, argv, &i), 2, 256);
         else if (!strcmp(a, "--seq-frames")) p.seq_frames = (int)cli_long(a, cli_value(argc, argv, &i), 16, 1024);
         else if (!strcmp(a, "--lr")) p.lr = cli_float(a, cli_value(argc, argv, &i), 1e-6f, 1.0f);

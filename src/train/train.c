@@ -415,7 +415,9 @@ static as_result load_checkpoint(trainer *tr, const char *path, long total_steps
 static as_result check_params(const as_train_params *p)
 {
     if (!p->data_dir || !p->out_path) return as_fail(AS_ERR_INVALID_ARG, "train: data directory and output are required");
-    if (p->epochs < 1 || p->epochs > 1000) return as_fail(AS_ERR_RANGE, "train: epochs %d outside 1..1000", p->epochs);
+    /* 0 epochs: rewrite an --init model as it is (with --emit-c: its C source) */
+    if (p->epochs < (p->init_path ? 0 : 1) || p->epochs > 1000)
+        return as_fail(AS_ERR_RANGE, "train: epochs %d outside %d..1000", p->epochs, p->init_path ? 0 : 1);
     if (p->batch < 2 || p->batch > 256 || p->batch % N_SHARDS)
         return as_fail(AS_ERR_RANGE, "train: batch %d is not an even number in 2..256", p->batch);
     if (p->seq_frames < 16 || p->seq_frames > 1024)
@@ -497,7 +499,7 @@ as_result as_student_train(const as_train_params *p)
 
     long steps_per_epoch = (long)ceil((double)tr->train.anim_frames / ((double)p->batch * tr->T));
     if (steps_per_epoch < 1) steps_per_epoch = 1;
-    long total = steps_per_epoch * p->epochs;
+    long total = steps_per_epoch * (p->epochs ? p->epochs : 1);
     int epoch0 = 0;
     if (p->resume && p->checkpoint) {
         FILE *f = fopen(p->checkpoint, "rb");
