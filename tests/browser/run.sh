@@ -33,6 +33,10 @@ if ! cmp -s "$work/test-avatar.gltf" "$root/web/assets/test-avatar.gltf"; then
   exit 1
 fi
 
+# created here: the background child opens its redirections only when it
+# runs, and on a loaded machine the polling below could read before that
+: >"$work/serve.out"
+: >"$work/serve.err"
 "$cli" serve --port 0 --presets "$work/presets.json" --web "$root/web" >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 url=""
