@@ -147,6 +147,8 @@ int main(void)
     /* the reference: the teacher against itself one frame late agrees on many frames, not all */
     CHECKF(ev.viseme_teacher_late > 0.2 && ev.viseme_teacher_late < 1.0, "teacher one frame late: %g",
            ev.viseme_teacher_late);
+    CHECKF(ev.viseme_within_one >= ev.viseme_accuracy && ev.viseme_within_one <= 1.0, "within one frame %g >= %g",
+           ev.viseme_within_one, ev.viseme_accuracy);
     as_student_info info;
     as_student_get_info(m, &info);
     CHECKF(info.heads == 1, "a new model has the viseme and closure heads");

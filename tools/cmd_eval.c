@@ -70,9 +70,10 @@ int cmd_eval(int argc, char **argv)
     int json = !strcmp(fmt, "json");
     if (json) printf("{\"model\": {\"params\": %zu, \"lookahead_ms\": %.1f}, \"split\": \"%s\", \"clips\": %zu, \"frames\": %zu,"
                      " \"closures\": %zu, \"lipsync_l1\": %.5f, \"expression_l1\": %.5f, \"all_l1\": %.5f,"
-                     " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"metrics\": [",
+                     " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"viseme_within_one\": %.4f, \"metrics\": [",
                      info.n_params, info.lookahead_ms, as_split_name(split), r.clips, r.frames, r.closures,
-                     r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher, r.viseme_teacher_late);
+                     r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher, r.viseme_teacher_late,
+                     r.viseme_within_one);
     else
         printf("student: %zu parameters, look-ahead %.0f ms (+40 ms features), %s; %s split: %zu clips, %zu frames\n",
                info.n_params, info.lookahead_ms, info.heads ? "viseme and closure heads" : "no heads (version 1)",
@@ -93,6 +94,7 @@ int cmd_eval(int argc, char **argv)
         printf("  %-18s %10.4f  (against the lip-sync teacher alone)\n", "jaw_pearson_teach", r.jaw_pearson_teacher);
         printf("  %-18s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
                r.viseme_teacher_late);
+        printf("  %-18s %10.4f  (the teacher's pose within one frame)\n", "viseme_within_one", r.viseme_within_one);
         printf("  %-18s %10zu\n", "closures", r.closures);
         printf("  %-18s %10.4f\n  %-18s %10.4f\n  %-18s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
                r.expression_l1, "all_l1", r.all_l1);

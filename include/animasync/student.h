@@ -119,7 +119,8 @@ typedef struct {
 as_result as_render_script_parse(const char *script, as_render_event *out, size_t max, size_t *n);
 
 /* Speech (n mono samples at rate_hz, 4000..384000) -> animation: features,
- * conditioning, the student, the motion layer. m NULL = the built-in model,
+ * conditioning, the student, the motion layer (with phrase markers at the
+ * pauses in the audio: docs/MODEL.md). m NULL = the built-in model,
  * p NULL = defaults. The animation's lipsync field holds the network's
  * output before the motion layer, expression the compiler's face for the
  * same conditioning; speech is NULL. */
@@ -177,6 +178,9 @@ typedef struct {
     double seconds;            /* wall time of the evaluation */
     double viseme_teacher_late; /* reference: viseme accuracy of the teacher itself one frame (33 ms)
                                    late, what a perfect mouth with one frame of delay would score */
+    double viseme_within_one;  /* reported: the output's nearest pose equals the teacher's at the
+                                  same frame or one frame before or after (the closure metric's
+                                  one-frame tolerance applied to visemes) */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one
