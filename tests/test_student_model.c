@@ -164,6 +164,8 @@ static as_student *random_model(const char *path, const st_config *c, uint64_t s
     st_params p;
     nn_layout_bind(&L, &p, val);
     for (int i = 0; i < AS_FEAT_DIM; i++) p.feat_mean[i] = -5.0f, p.feat_istd[i] = 0.2f;
+    if (c->heads) /* poses are weights on 0..1 (a model with others is refused) */
+        for (size_t i = 0; i < (size_t)ST_NUM_VISEMES * AS_NUM_CHANNELS; i++) p.vis_pose[i] = nn_rng_uniform(&rng);
     int32_t h[ST_NUM_HPARAMS];
     st_hparams_pack(c, h);
     CHECK(nn_weights_save(path, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, L.total, NULL, 0) == AS_OK);
@@ -306,6 +308,28 @@ static void test_weight_files(void)
     CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, nv, NULL, 0) == AS_OK);
     CHECK(as_student_load(bad) == NULL);
     CHECKF(strstr(as_last_error(), "model version") != NULL, "version message: %s", as_last_error());
+    /* a model with heads whose viseme poses leave 0..1: refused, naming the value */
+    {
+        st_config ch = tiny_config();
+        ch.heads = 1;
+        snprintf(bad, sizeof bad, "%s/heads.asnn", dir);
+        float *hv;
+        size_t hn;
+        as_student *hm = random_model(bad, &ch, 5, &hv, &hn);
+        CHECKF(hm != NULL, "heads model: %s", as_last_error());
+        as_student_destroy(hm);
+        nn_layout HL;
+        st_layout(&HL, &ch);
+        st_params hp;
+        nn_layout_bind(&HL, &hp, hv);
+        hp.vis_pose[7] = 1.5f;
+        int32_t hh[ST_NUM_HPARAMS];
+        st_hparams_pack(&ch, hh);
+        CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, hh, ST_NUM_HPARAMS, hv, hn, NULL, 0) == AS_OK);
+        CHECK(as_student_load(bad) == NULL);
+        CHECKF(strstr(as_last_error(), "viseme pose") != NULL, "pose message: %s", as_last_error());
+        free(hv);
+    }
     /* a value count that does not fit the hyperparameters */
     st_hparams_pack(&c, h);
     CHECK(nn_weights_save(bad, AS_NN_KIND_LIPSYNC_STUDENT, h, ST_NUM_HPARAMS, val, nv - 1, NULL, 0) == AS_OK);

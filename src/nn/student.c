@@ -429,6 +429,15 @@ as_student *st_model_create(const st_config *cfg, const float *values, size_t n_
         m->builtin = 1;
     }
     nn_layout_bind(&m->L, &m->p, m->values);
+    if (m->cfg.heads) /* the poses are weights on 0..1: the output stays in 0..1 */
+        for (size_t i = 0; i < (size_t)ST_NUM_VISEMES * AS_NUM_CHANNELS; i++)
+            if (!(m->p.vis_pose[i] >= 0.0f && m->p.vis_pose[i] <= 1.0f)) {
+                as_set_error("student: viseme pose value %zu is %g, outside 0..1; %s", i, (double)m->p.vis_pose[i],
+                             ST_WEIGHTS_HINT);
+                if (copy) as_free(m->values);
+                as_free(m);
+                return NULL;
+            }
     return m;
 }
 
