@@ -149,6 +149,11 @@ int main(void)
            ev.viseme_teacher_late);
     CHECKF(ev.viseme_within_one >= ev.viseme_accuracy && ev.viseme_within_one <= 1.0, "within one frame %g >= %g",
            ev.viseme_within_one, ev.viseme_accuracy);
+    /* a union of three matches: at most the sum of its parts */
+    CHECKF(ev.viseme_vs_earlier > 0.0 && ev.viseme_vs_later > 0.0 &&
+               ev.viseme_within_one <= ev.viseme_accuracy + ev.viseme_vs_earlier + ev.viseme_vs_later + 1e-9,
+           "within one frame %g between its parts %g, %g, %g", ev.viseme_within_one, ev.viseme_accuracy,
+           ev.viseme_vs_earlier, ev.viseme_vs_later);
     as_student_info info;
     as_student_get_info(m, &info);
     CHECKF(info.heads == 1, "a new model has the viseme and closure heads");

@@ -95,6 +95,8 @@ int cmd_eval(int argc, char **argv)
         printf("  %-18s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
                r.viseme_teacher_late);
         printf("  %-18s %10.4f  (the teacher's pose within one frame)\n", "viseme_within_one", r.viseme_within_one);
+        printf("  %-18s %10.4f / %.4f  (against the teacher one frame earlier / later)\n", "viseme_shifted",
+               r.viseme_vs_earlier, r.viseme_vs_later);
         printf("  %-18s %10zu\n", "closures", r.closures);
         printf("  %-18s %10.4f\n  %-18s %10.4f\n  %-18s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
                r.expression_l1, "all_l1", r.all_l1);

@@ -181,6 +181,8 @@ typedef struct {
     double viseme_within_one;  /* reported: the output's nearest pose equals the teacher's at the
                                   same frame or one frame before or after (the closure metric's
                                   one-frame tolerance applied to visemes) */
+    double viseme_vs_earlier, viseme_vs_later; /* the output's pose against the teacher's one frame
+                                  earlier / later: a lag would make one beat viseme_accuracy */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one

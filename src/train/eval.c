@@ -172,6 +172,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     pearson_acc pt = {0}, pteach = {0};
     double l1[3] = {0}, l1n[3] = {0}, l1all = 0.0;
     size_t frames = 0, vis_ok = 0, vis_near = 0, closures = 0, detected = 0, late_ok = 0, late_n = 0;
+    size_t vis_prev = 0, vis_next = 0, n_prev = 0, n_next = 0;
     double smooth = 0.0;
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
@@ -197,10 +198,11 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             int ov = st_nearest_viseme(mo, poses[0], ch, nch);
             vis_ok += ov == tv;
             /* within one frame: the teacher's pose at t - 1, t or t + 1 */
-            int near = ov == tv;
-            if (!near && t > 0) near = ov == st_nearest_viseme(te - AS_NUM_CHANNELS, poses[0], ch, nch);
-            if (!near && t + 1 < c->n_anim) near = ov == st_nearest_viseme(te + AS_NUM_CHANNELS, poses[0], ch, nch);
-            vis_near += near;
+            int prev = t > 0 && ov == st_nearest_viseme(te - AS_NUM_CHANNELS, poses[0], ch, nch);
+            int next = t + 1 < c->n_anim && ov == st_nearest_viseme(te + AS_NUM_CHANNELS, poses[0], ch, nch);
+            vis_near += ov == tv || prev || next;
+            vis_prev += prev, n_prev += t > 0;
+            vis_next += next, n_next += t + 1 < c->n_anim;
             if (t > 0) late_ok += st_nearest_viseme(te - AS_NUM_CHANNELS, poses[0], ch, nch) == tv, late_n++;
         }
         /* closures: runs of /p b m/ frames in the teacher's viseme track */
@@ -232,6 +234,8 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     r->viseme_accuracy = frames ? (double)vis_ok / (double)frames : 0.0;
     r->viseme_teacher_late = late_n ? (double)late_ok / (double)late_n : 0.0;
     r->viseme_within_one = frames ? (double)vis_near / (double)frames : 0.0;
+    r->viseme_vs_earlier = n_prev ? (double)vis_prev / (double)n_prev : 0.0;
+    r->viseme_vs_later = n_next ? (double)vis_next / (double)n_next : 0.0;
     r->closures = closures;
     r->closure_rate = closures ? (double)detected / (double)closures : 0.0;
     r->lipsync_l1 = l1n[AS_CHANNEL_LIPSYNC] ? l1[AS_CHANNEL_LIPSYNC] / l1n[AS_CHANNEL_LIPSYNC] : 0.0;
