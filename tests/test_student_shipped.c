@@ -47,7 +47,7 @@ int main(void)
         int level;
         as_preset_slot(i, &e, &level);
         float preset[AS_NUM_CHANNELS];
-        as_preset_bank_get(bank, e, e == AS_EMO_NEUTRAL ? 1 : level, preset);
+        as_preset_bank_get(bank, e, level, preset); /* neutral: its one preset, whatever the level */
         as_cond c = as_cond_make(e, as_emotion_anchor(e, level));
         for (int t = 0; t < T; t++) cond[t] = c;
         CHECK(as_student_run(m, out, feat, nf, cond, T) == AS_OK);

@@ -21,6 +21,8 @@ const char *cli_value(int argc, char **argv, int *i);
 void cli_json_string(FILE *out, const char *s);
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
+/* mkdir -p for one or more levels: 0, or -1 with errno set. */
+int cli_make_dirs(const char *path);
 
 typedef struct {
     const char *name;

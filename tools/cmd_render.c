@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "animasync/animasync.h"
 #include "cli.h"
@@ -25,19 +24,6 @@ static void help(void)
            "  --seed N            seed for blinks, gaze and patterns (default 1)\n"
            "  --crossfade S       half-width of emotion crossfades in seconds 0..10 (default 0.8)\n"
            "  --format npy        also write anim.npy (T x 52 float32)\n");
-}
-
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return (mkdir(buf, 0777) == 0 || errno == EEXIST) ? 0 : -1;
 }
 
 int cmd_render(int argc, char **argv)
@@ -87,7 +73,7 @@ int cmd_render(int argc, char **argv)
     if (as_audio_read(audio, &pcm, &n, &rate) != AS_OK) cli_die("%s", as_last_error());
     as_animation *anim = NULL;
     if (as_render(own, &rp, pcm, n, rate, &anim) != AS_OK) cli_die("%s", as_last_error());
-    if (make_dirs(dir) != 0) cli_die("-o: cannot create directory %s: %s", dir, strerror(errno));
+    if (cli_make_dirs(dir) != 0) cli_die("-o: cannot create directory %s: %s", dir, strerror(errno));
     char path[4200];
     const char *base = strrchr(audio, '/');
     base = base ? base + 1 : audio;

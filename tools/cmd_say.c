@@ -25,20 +25,6 @@ static void help(void)
            cli_say_options_help);
 }
 
-/* mkdir -p for one or more levels. */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return (mkdir(buf, 0777) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
 int cmd_say(int argc, char **argv)
 {
     as_say_params p = as_say_default_params();
@@ -64,7 +50,7 @@ int cmd_say(int argc, char **argv)
     if (as_say(c, &p, text, &anim) != AS_OK) cli_die("%s", as_last_error());
 
     /* Stage every file, then move them in. */
-    if (make_dirs(dir) != 0) cli_die("-o: cannot create directory %s: %s", dir, strerror(errno));
+    if (cli_make_dirs(dir) != 0) cli_die("-o: cannot create directory %s: %s", dir, strerror(errno));
     char stage[4096], src[4200], dst[4200];
     snprintf(stage, sizeof stage, "%s/.animasync-stage-%ld", dir, (long)getpid());
     if (mkdir(stage, 0777) != 0) cli_die("-o: cannot write into %s: %s", dir, strerror(errno));

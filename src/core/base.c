@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -20,6 +21,13 @@ static void *log_user = NULL;
 static as_allocator allocator = {0};
 
 const char *as_version(void) { return "0.1.0"; }
+
+double as_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 void as_format_float(char *buf, size_t cap, float x)
 {

@@ -42,6 +42,9 @@ as_result as_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file (NUL-terminated); caller frees with as_free. */
 as_result as_read_file(const char *path, char **out, size_t *len);
 
+/* Seconds on the monotonic clock (for elapsed times and progress rates). */
+double as_now_s(void);
+
 /* The seeded generator (core/rng.c): xoshiro256** seeded through splitmix64.
  * The same seed and stream always give the same sequence. */
 typedef struct {

@@ -53,14 +53,20 @@ static inline int st_pause_step(st_pauses *s, float energy_rel)
     return 0;
 }
 
-/* energy_rel of animation frame t's feature frame k(t), clamped to the
- * frames there are (n_feat > 0). */
-static inline float st_frame_level(const float *features, size_t n_feat, long t)
+/* The feature frame whose level marks animation frame t: k(t), clamped to
+ * the n_feat > 0 frames there are. */
+static inline long st_level_frame(long t, long n_feat)
 {
     long f = st_feat_frame_of(t);
     if (f < 0) f = 0;
-    if ((size_t)f >= n_feat) f = (long)n_feat - 1;
-    return features[(size_t)f * AS_FEAT_DIM + AS_FEAT_ENERGY_REL];
+    if (f >= n_feat) f = n_feat - 1;
+    return f;
+}
+
+/* energy_rel of animation frame t's level frame. */
+static inline float st_frame_level(const float *features, size_t n_feat, long t)
+{
+    return features[(size_t)st_level_frame(t, (long)n_feat) * AS_FEAT_DIM + AS_FEAT_ENERGY_REL];
 }
 
 #endif

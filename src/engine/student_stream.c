@@ -172,10 +172,8 @@ static void enter_frame(as_student_stream *st)
     memcpy(ring_at(&st->cond, j), as_cond_vec(&cd), AS_COND_DIM * sizeof(float));
     /* the phrase marker of a pause: from feature frame k(j), which has
      * arrived (the stack reads up to k(j) + ahead) and is still in the ring */
-    long kf = st_feat_frame_of(j);
-    if (kf < 0) kf = 0;
-    if (kf >= st->n_feat) kf = st->n_feat - 1;
-    ring_at(&st->marker, j)[0] = (float)st_pause_step(&st->pauses, ring_at(&st->feat, kf)[AS_FEAT_ENERGY_REL]);
+    const float *level = ring_at(&st->feat, st_level_frame(j, st->n_feat));
+    ring_at(&st->marker, j)[0] = (float)st_pause_step(&st->pauses, level[AS_FEAT_ENERGY_REL]);
     float *h0 = ring_at(&st->h[0], j);
     nn_matmul_forward(h0, st->row, p->in_w, p->in_b, 1, st_input_dim(c), c->hidden);
     float *fa = ring_at(&st->fa, j);

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "animasync/nn.h"
 #include "core/internal.h"
@@ -60,13 +59,6 @@ tc_train_params tc_train_default_params(void)
     p.seed = 1;
     p.threads = 1;
     return p;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void progress(const tc_train_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -279,7 +271,7 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
     if (P->batch < 2 || P->batch % N_SHARDS || P->batch / N_SHARDS > 256 || P->epochs < 1)
         return as_fail(AS_ERR_RANGE, "train-classifier: batch %d (even, 2..512), epochs %d (>= 1)", P->batch,
                        P->epochs);
-    double t_start = now_s();
+    double t_start = as_now_s();
     as_result r = AS_OK;
     trainer tr;
     memset(&tr, 0, sizeof tr);
@@ -338,11 +330,11 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
             goto done;
         }
         for (size_t i = 0; i < n_train; i++) texts[i] = as_corpus_turn_at(c, train_idx[i])->text;
-        double t0 = now_s();
+        double t0 = as_now_s();
         r = tc_tokenizer_train(texts, n_train, P->merges, &tok);
         as_free(texts);
         if (!r) progress(P, "tokenizer: %d merges learned on %zu training turns (%d tokens) in %.1f s", tok.n_merges,
-                         n_train, tc_vocab_size(&tok), now_s() - t0);
+                         n_train, tc_vocab_size(&tok), as_now_s() - t0);
     }
     if (r) goto done;
     r = tc_tokenizer_serialize(&tok, &vocab, &vocab_len);
@@ -449,7 +441,7 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
     int last_epoch = P->stop_after > 0 && first_epoch + P->stop_after < P->epochs ? first_epoch + P->stop_after
                                                                                    : P->epochs;
     for (int epoch = first_epoch; epoch < last_epoch && !r; epoch++) {
-        double t_epoch = now_s();
+        double t_epoch = as_now_s();
         /* a fresh order per epoch (seeded by seed and epoch, so resuming
          * replays the same order), then sorted by length within chunks of 8
          * batches to cut padding */
@@ -521,8 +513,8 @@ as_result tc_train(const tc_train_params *P, tc_eval_report *best_out)
                     "acc %.4f r(V,A,D) %.3f %.3f %.3f%s | %.1f s (total %.1f s)",
                  epoch + 1, P->epochs, step, total, ce_sum / steps_per_epoch, vad_sum / steps_per_epoch,
                  (double)nn_lr_at(step, warmup, total, P->lr, P->lr_min), ev.macro_f1, ev.accuracy, ev.pearson[0],
-                 ev.pearson[1], ev.pearson[2], improved ? " *best, saved" : "", now_s() - t_epoch,
-                 now_s() - t_start);
+                 ev.pearson[1], ev.pearson[2], improved ? " *best, saved" : "", as_now_s() - t_epoch,
+                 as_now_s() - t_start);
     }
     as_free(seq), as_free(seq_len);
 done:

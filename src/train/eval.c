@@ -12,20 +12,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "animasync/expression.h"
 #include "animasync/lipsync.h"
 #include "animasync/metrics.h"
 #include "core/internal.h"
 #include "train/student_train.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- loading a split ---------------------------------------------------- */
 
@@ -105,6 +97,17 @@ const float *st_silence_features(size_t *n_feat)
 
 /* ---- lip-sync metrics ---------------------------------------------------- */
 
+void st_anchor_slot(int i, float preset[AS_NUM_CHANNELS], as_cond *cond, as_emotion *e, int *level)
+{
+    as_emotion se;
+    int sl;
+    as_preset_slot(i, &se, &sl);
+    as_preset_bank_get(as_preset_bank_default(), se, sl, preset); /* neutral: its one preset */
+    *cond = as_cond_make(se, as_emotion_anchor(se, sl));
+    if (e) *e = se;
+    if (level) *level = sl;
+}
+
 int st_mouth_channels(int *ch)
 {
     int n = 0;
@@ -168,17 +171,21 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     for (size_t i = 0; i < n; i++)
         if (clips[i].n_anim > maxT) maxT = clips[i].n_anim;
     float *out = as_malloc((maxT ? maxT : 1) * AS_NUM_CHANNELS * sizeof(float));
-    if (!out) return as_fail(AS_ERR_NOMEM, "out of memory");
+    int *tv = as_malloc((maxT ? maxT : 1) * 2 * sizeof(int)), *ov = tv ? tv + (maxT ? maxT : 1) : NULL;
+    if (!out || !tv) {
+        as_free(out), as_free(tv);
+        return as_fail(AS_ERR_NOMEM, "out of memory");
+    }
     pearson_acc pt = {0}, pteach = {0};
     double l1[3] = {0}, l1n[3] = {0}, l1all = 0.0;
-    size_t frames = 0, vis_ok = 0, vis_near = 0, closures = 0, detected = 0, late_ok = 0, late_n = 0;
-    size_t vis_prev = 0, vis_next = 0, n_prev = 0, n_next = 0;
+    size_t frames = 0, vis_ok = 0, vis_near = 0, closures = 0, detected = 0;
+    size_t late_ok = 0, vis_prev = 0, vis_next = 0, pairs = 0; /* pairs: frames with a previous frame */
     double smooth = 0.0;
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
         as_result res = as_student_run(m, out, c->features, c->n_feat, (const as_cond *)c->cond, c->n_anim);
         if (res != AS_OK) {
-            as_free(out);
+            as_free(out), as_free(tv);
             return res;
         }
         for (size_t t = 0; t < c->n_anim; t++) {
@@ -194,16 +201,19 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             float mo[AS_NUM_CHANNELS];
             memcpy(mo, o, sizeof mo);
             mo[AS_JAW_OPEN] = o[AS_JAW_OPEN] / jaw_scale(cd);
-            int tv = st_nearest_viseme(te, poses[0], ch, nch);
-            int ov = st_nearest_viseme(mo, poses[0], ch, nch);
-            vis_ok += ov == tv;
-            /* within one frame: the teacher's pose at t - 1, t or t + 1 */
-            int prev = t > 0 && ov == st_nearest_viseme(te - AS_NUM_CHANNELS, poses[0], ch, nch);
-            int next = t + 1 < c->n_anim && ov == st_nearest_viseme(te + AS_NUM_CHANNELS, poses[0], ch, nch);
-            vis_near += ov == tv || prev || next;
-            vis_prev += prev, n_prev += t > 0;
-            vis_next += next, n_next += t + 1 < c->n_anim;
-            if (t > 0) late_ok += st_nearest_viseme(te - AS_NUM_CHANNELS, poses[0], ch, nch) == tv, late_n++;
+            tv[t] = st_nearest_viseme(te, poses[0], ch, nch);
+            ov[t] = st_nearest_viseme(mo, poses[0], ch, nch);
+        }
+        /* visemes: the output's nearest pose against the teacher's at the
+         * same frame, one frame earlier or later; the teacher against itself
+         * one frame late */
+        for (size_t t = 0; t < c->n_anim; t++) {
+            int prev = t > 0 && ov[t] == tv[t - 1];
+            int next = t + 1 < c->n_anim && ov[t] == tv[t + 1];
+            vis_ok += ov[t] == tv[t];
+            vis_near += ov[t] == tv[t] || prev || next;
+            vis_prev += prev, vis_next += next;
+            if (t > 0) late_ok += tv[t - 1] == tv[t], pairs++;
         }
         /* closures: runs of /p b m/ frames in the teacher's viseme track */
         for (size_t t = 0; t < c->n_anim;) {
@@ -226,16 +236,16 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
         if (s > smooth) smooth = s;
         frames += c->n_anim;
     }
-    as_free(out);
+    as_free(out), as_free(tv);
     r->clips = n;
     r->frames = frames;
     r->jaw_pearson = pearson_r(&pt);
     r->jaw_pearson_teacher = pearson_r(&pteach);
     r->viseme_accuracy = frames ? (double)vis_ok / (double)frames : 0.0;
-    r->viseme_teacher_late = late_n ? (double)late_ok / (double)late_n : 0.0;
+    r->viseme_teacher_late = pairs ? (double)late_ok / (double)pairs : 0.0;
     r->viseme_within_one = frames ? (double)vis_near / (double)frames : 0.0;
-    r->viseme_vs_earlier = n_prev ? (double)vis_prev / (double)n_prev : 0.0;
-    r->viseme_vs_later = n_next ? (double)vis_next / (double)n_next : 0.0;
+    r->viseme_vs_earlier = pairs ? (double)vis_prev / (double)pairs : 0.0;
+    r->viseme_vs_later = pairs ? (double)vis_next / (double)pairs : 0.0; /* frames with a next one: as many */
     r->closures = closures;
     r->closure_rate = closures ? (double)detected / (double)closures : 0.0;
     r->lipsync_l1 = l1n[AS_CHANNEL_LIPSYNC] ? l1[AS_CHANNEL_LIPSYNC] / l1n[AS_CHANNEL_LIPSYNC] : 0.0;
@@ -252,19 +262,17 @@ as_result st_eval_anchors(const as_student *m, int repeats, as_student_eval_repo
     size_t n_feat;
     const float *sil = st_silence_features(&n_feat);
     if (!sil) return AS_ERR_BACKEND;
-    const as_preset_bank *bank = as_preset_bank_default();
     enum { T = ST_SILENCE_FRAMES };
     as_cond cond[T];
     float out[T * AS_NUM_CHANNELS], first[T * AS_NUM_CHANNELS];
     float mean_face[AS_NUM_PRESETS][AS_NUM_CHANNELS];
     double worst = 0.0, var = 0.0;
     for (int i = 0; i < AS_NUM_PRESETS; i++) {
+        float preset[AS_NUM_CHANNELS];
+        as_cond c;
         as_emotion e;
         int level;
-        as_preset_slot(i, &e, &level);
-        float preset[AS_NUM_CHANNELS];
-        as_preset_bank_get(bank, e, e == AS_EMO_NEUTRAL ? 1 : level, preset);
-        as_cond c = as_cond_make(e, as_emotion_anchor(e, level));
+        st_anchor_slot(i, preset, &c, &e, &level);
         for (int t = 0; t < T; t++) cond[t] = c;
         as_result res = as_student_run(m, out, sil, n_feat, cond, T);
         if (res != AS_OK) return res;
@@ -335,13 +343,13 @@ as_result as_student_eval(const as_student *m, const char *data_dir, as_split sp
     if (!data_dir || !out) return as_fail(AS_ERR_INVALID_ARG, "as_student_eval: NULL argument");
     memset(out, 0, sizeof *out);
     if (!m && !(m = as_student_default())) return AS_ERR_PARSE;
-    double t0 = now_s();
+    double t0 = as_now_s();
     st_split sp;
     as_result r = st_split_load(data_dir, split, max_clips, &sp);
     if (r != AS_OK) return r;
     r = st_eval_clips(m, sp.clips, sp.n_clips, out);
     st_split_clear(&sp);
     if (r == AS_OK) r = st_eval_anchors(m, repeats, out);
-    out->seconds = now_s() - t0;
+    out->seconds = as_now_s() - t0;
     return r;
 }

@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -59,13 +58,6 @@ as_generate_params as_generate_default_params(void)
     p.style = as_style_default_params();
     p.augment = as_augment_default_params();
     return p;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- parameters ---------------------------------------------------------------- */
@@ -718,7 +710,7 @@ static as_result run_workers(run_state *rs, int jobs, double t0, size_t shards_s
     for (;;) {
         int busy = 0;
         for (int k = 0; k < n_workers; k++) busy += w[k].busy;
-        double now = now_s();
+        double now = as_now_s();
         /* At most every 0.2 s, and always when a shard has just been
          * finished, so every shard completion is reported. */
         if (p->progress && (now - last_report >= 0.2 || rs->shards_done != last_shards || busy == 0 || r != AS_OK)) {
@@ -841,7 +833,7 @@ as_result as_dataset_generate(const as_generate_params *p, as_generate_report *r
     if (!p) return as_fail(AS_ERR_INVALID_ARG, "as_dataset_generate: NULL parameters");
     as_generate_report rep;
     memset(&rep, 0, sizeof rep);
-    const double t0 = now_s();
+    const double t0 = as_now_s();
     as_result r = check_params(p);
     if (r != AS_OK) return r;
     as_corpus *corpus = as_corpus_load(p->scenarios);
@@ -919,7 +911,7 @@ done:
     as_free(plan);
     as_gen_ctx_free(&ctx);
     as_corpus_destroy(corpus);
-    rep.elapsed_s = now_s() - t0;
+    rep.elapsed_s = as_now_s() - t0;
     if (report) *report = rep;
     return r;
 }

@@ -37,6 +37,11 @@ void st_split_clear(st_split *sp);
 as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_student_eval_report *r);
 as_result st_eval_anchors(const as_student *m, int repeats, as_student_eval_report *r);
 
+/* Anchor-snap slot i (0..45, as_preset_slot): the preset of the built-in
+ * bank and its anchor conditioning (the class at its level's anchor VAD);
+ * e and level (may be NULL) receive the slot's class and level. */
+void st_anchor_slot(int i, float preset[AS_NUM_CHANNELS], as_cond *cond, as_emotion *e, int *level);
+
 /* The channels the viseme comparison reads (the LIPSYNC class and jawOpen)
  * into ch (52); returns how many. */
 int st_mouth_channels(int *ch);

@@ -16,7 +16,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "animasync/expression.h"
 #include "animasync/lipsync.h"
@@ -53,13 +52,6 @@ as_train_params as_train_default_params(void)
     p.threads = 1;
     p.seed = 1;
     return p;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Per-channel loss weights: EXPRESSION 1.5, SHARED 1.0, LIPSYNC 1.0 (the
@@ -202,17 +194,13 @@ static as_result build_anchor_batch(trainer *tr)
     size_t n_sil;
     const float *sil = st_silence_features(&n_sil);
     if (!sil) return as_fail(AS_ERR_BACKEND, "cannot compute the features of silence");
-    const as_preset_bank *bank = as_preset_bank_default();
     for (int s = 0; s < N_SHARDS; s++) {
         shard_state *sh = &tr->sh[s];
         sh->n_anchor = 0;
         for (int i = s; i < AS_NUM_PRESETS; i += N_SHARDS) {
-            as_emotion e;
-            int level;
-            as_preset_slot(i, &e, &level);
             float preset[AS_NUM_CHANNELS];
-            as_preset_bank_get(bank, e, e == AS_EMO_NEUTRAL ? 1 : level, preset);
-            as_cond c = as_cond_make(e, as_emotion_anchor(e, level));
+            as_cond c;
+            st_anchor_slot(i, preset, &c, NULL, NULL);
             int j = sh->n_anchor++;
             st_gather(sh->aa.x + (size_t)j * tr->Ta * st_input_dim(&tr->cfg), &tr->cfg, &tr->prm, sil, n_sil, 0,
                       tr->Ta);
@@ -438,7 +426,7 @@ as_result as_student_train(const as_train_params *p)
     if (!p) return as_fail(AS_ERR_INVALID_ARG, "as_student_train: NULL parameters");
     as_result r = check_params(p);
     if (r != AS_OK) return r;
-    double t0 = now_s();
+    double t0 = as_now_s();
     trainer *tr = as_calloc(1, sizeof *tr);
     if (!tr) return as_fail(AS_ERR_NOMEM, "out of memory");
     as_student *init_model = NULL;
@@ -548,7 +536,7 @@ as_result as_student_train(const as_train_params *p)
             if ((r = st_eval_anchors(&cur, 0, &pr.val)) != AS_OK) goto done;
             pr.has_validation = 1;
         }
-        pr.elapsed_s = now_s() - t0;
+        pr.elapsed_s = as_now_s() - t0;
         if (p->progress && p->progress(&pr, p->progress_user)) break;
     }
     int32_t h[ST_NUM_HPARAMS];
