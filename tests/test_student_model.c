@@ -2,6 +2,8 @@
  * runtime (src/engine/student_*.c):
  *   - the whole model's backward against central finite differences, for
  *     every tensor, on a tiny configuration with look-ahead;
+ *   - the nearest-pose loss's gradient against finite differences (none on
+ *     the jaw, a stop-gradient), and its value (log 2 at the midpoint of two poses, near 0 on a pose);
  *   - the look-ahead is bounded: changing audio after t + look-ahead never
  *     changes frame t;
  *   - weight files: a saved model loads and gives the same bits; a corrupt
@@ -542,8 +544,74 @@ static void test_pauses(void)
     free(x), as_free(f);
 }
 
+/* st_pose_loss: the gradient against central differences (in double, over
+ * every channel of every row, the jaw with its arousal scale), the ignored
+ * rows, and two values that follow from the definition. */
+static void test_pose_loss(void)
+{
+    enum { N = 5, V = ST_NUM_VISEMES };
+    float poses[V * AS_NUM_CHANNELS], pred[N * AS_NUM_CHANNELS], cond[N * AS_COND_DIM], dpred[N * AS_NUM_CHANNELS];
+    nn_rng rng;
+    nn_rng_seed(&rng, 11);
+    for (int i = 0; i < V * AS_NUM_CHANNELS; i++) poses[i] = 0.0f;
+    int ch[] = {AS_JAW_OPEN, AS_MOUTH_FUNNEL, AS_MOUTH_PUCKER, AS_MOUTH_PRESS_LEFT, AS_MOUTH_STRETCH_LEFT};
+    const int nch = (int)(sizeof ch / sizeof ch[0]);
+    for (int k = 0; k < V; k++)
+        for (int i = 0; i < nch; i++) poses[k * AS_NUM_CHANNELS + ch[i]] = 0.6f * nn_rng_uniform(&rng);
+    for (int i = 0; i < N * AS_NUM_CHANNELS; i++) pred[i] = nn_rng_uniform(&rng);
+    for (int i = 0; i < N * AS_COND_DIM; i++) cond[i] = nn_rng_uniform(&rng);
+    int labels[N] = {3, -1, 0, 14, 7};
+    float rw[N] = {1.0f, 1.0f, 0.5f, 2.0f, 0.0f};
+    const float tau = 0.05f, scale = 1.7f;
+    memset(dpred, 0, sizeof dpred);
+    float loss = st_pose_loss(dpred, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
+    CHECKF(loss > 0.0f && isfinite(loss), "pose loss %g", (double)loss);
+    int bad = 0, jaw_moves = 0;
+    for (int i = 0; i < N * AS_NUM_CHANNELS; i++) {
+        float keep = pred[i];
+        const double h = 1e-3;
+        pred[i] = (float)(keep + h);
+        double lp = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
+        pred[i] = (float)(keep - h);
+        double lm = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
+        pred[i] = keep;
+        double fd = scale * (lp - lm) / (2 * h), an = dpred[i];
+        if (i % AS_NUM_CHANNELS == AS_JAW_OPEN) {
+            /* the stop-gradient: the jaw moves the loss but gets none */
+            if (an != 0.0) bad++;
+            jaw_moves += fabs(fd) > 1e-4;
+        } else if (fabs(fd - an) > 1e-2 * (fabs(fd) + 1e-2)) {
+            if (bad++ < 5) fprintf(stderr, "  pose loss d/dpred[%d]: analytic %g, finite difference %g\n", i, an, fd);
+        }
+    }
+    CHECKF(bad == 0, "%d pose-loss gradients disagree with finite differences", bad);
+    CHECKF(jaw_moves >= 2, "the jaw moved the loss in %d labelled rows", jaw_moves);
+    /* rows 1 (label -1) and 4 (weight 0) have no gradient */
+    for (int i = 0; i < AS_NUM_CHANNELS; i++) {
+        CHECK(dpred[1 * AS_NUM_CHANNELS + i] == 0.0f);
+        CHECK(dpred[4 * AS_NUM_CHANNELS + i] == 0.0f);
+    }
+    /* two poses only (the others far away): at their midpoint the loss is
+     * log 2, on the label's pose about 0 */
+    for (int k = 2; k < V; k++)
+        for (int i = 0; i < nch; i++) poses[k * AS_NUM_CHANNELS + ch[i]] = 50.0f;
+    for (int i = 0; i < nch; i++) poses[ch[i]] = 0.1f, poses[AS_NUM_CHANNELS + ch[i]] = 0.3f;
+    float one[AS_NUM_CHANNELS] = {0}, c1[AS_COND_DIM] = {0};
+    c1[AS_NUM_EMOTIONS + 1] = 0.375f; /* jaw scale 0.7 + 0.8 x 0.375 = 1 */
+    int lab = 0;
+    for (int i = 0; i < nch; i++) one[ch[i]] = 0.2f;
+    float mid = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f);
+    CHECKF(fabs(mid - log(2.0)) < 1e-4, "pose loss at the midpoint %g, want log 2", (double)mid);
+    for (int i = 0; i < nch; i++) one[ch[i]] = 0.1f;
+    float on = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f);
+    CHECKF(on < 1e-3, "pose loss on the label's pose %g", (double)on);
+    printf("  pose loss: gradient of %d values, midpoint %.5f (log 2 = 0.69315), on the pose %.2g\n",
+           N * AS_NUM_CHANNELS, (double)mid, (double)on);
+}
+
 int main(void)
 {
+    test_pose_loss();
     test_pauses();
     test_gradients(0);
     test_gradients(1);

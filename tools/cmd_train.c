@@ -34,6 +34,8 @@ static void help(void)
            "  --consistency-weight X consistency loss weight (default 1)\n"
            "  --viseme-weight X     cross-entropy weight of the viseme head (default 0.3)\n"
            "  --closure-head-weight X cross-entropy weight of the closure head (default 1)\n"
+           "  --pose-weight X       nearest-pose loss weight (default 0: off)\n"
+           "  --pose-tau X          its temperature (default 0.005)\n"
            "  --no-heads            the version 1 network: no viseme and closure heads\n"
            "  --threads N           worker threads (default 1; the result does not depend on it)\n"
            "  --seed N              default 1\n"
@@ -45,9 +47,9 @@ static int progress(const as_train_progress *p, void *user)
 {
     (void)user;
     printf("epoch %3d/%d  step %6ld/%ld  lr %.2e  loss %.4f (l1 %.4f vel %.4f acc %.4f anchor %.4f cons %.4f "
-           "vis %.3f clo %.3f)  |g| %.2f",
+           "vis %.3f clo %.3f pose %.3f)  |g| %.2f",
            p->epoch, p->epochs, p->step, p->steps, p->lr, p->loss, p->l1, p->velocity, p->acceleration, p->anchor,
-           p->consistency, p->viseme, p->closure, p->grad_norm);
+           p->consistency, p->viseme, p->closure, p->pose, p->grad_norm);
     if (p->has_validation)
         printf("  | val jaw r %.3f  viseme %.1f%%  closures %.1f%%  lipsync L1 %.4f  anchor max %.3f  "
                "distinct %.3f/%.3f  smooth %.4f",
@@ -90,6 +92,8 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--viseme-weight")) p.w_viseme = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
         else if (!strcmp(a, "--closure-head-weight"))
             p.w_closure_head = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--pose-weight")) p.w_pose = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--pose-tau")) p.pose_tau = cli_float(a, cli_value(argc, argv, &i), 1e-5f, 10.0f);
         else if (!strcmp(a, "--no-heads")) p.no_heads = 1;
         else if (!strcmp(a, "--threads")) p.threads = (int)cli_long(a, cli_value(argc, argv, &i), 1, 64);
         else if (!strcmp(a, "--seed")) p.seed = (uint64_t)cli_long(a, cli_value(argc, argv, &i), 0, 2147483647L);

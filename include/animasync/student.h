@@ -201,6 +201,7 @@ typedef struct {
     double loss;            /* total of the weighted terms, mean over the epoch */
     double l1, velocity, acceleration, anchor, consistency; /* unweighted means */
     double viseme, closure; /* the heads' cross-entropies (0 without heads) */
+    double pose;            /* the nearest-pose loss (0 when its weight is 0) */
     double grad_norm;       /* mean before clipping */
     int has_validation;     /* 1 when val holds figures */
     as_student_eval_report val;
@@ -246,6 +247,10 @@ typedef struct {
                                 nearest viseme pose (default 0.3) */
     float w_closure_head;    /* cross-entropy of the closure head against the teacher's
                                 closure amount (default 1) */
+    float w_pose;            /* nearest-pose loss: cross-entropy of softmax(-distance / pose_tau)
+                                of the face to the 15 viseme poses against the teacher's
+                                nearest pose (the viseme metric's label; default 0) */
+    float pose_tau;          /* its temperature, squared-distance units (default 0.005) */
     int threads;             /* 1..64 (default 1); results depend only on the batch, never on this */
     uint64_t seed;           /* default 1 */
     size_t max_train_clips;  /* 0 = all (tests use a few) */

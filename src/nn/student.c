@@ -3,6 +3,7 @@
  * The equations are at the top of nn/student.h; every layer is a call into
  * the layers of nn.h, so each step here is checked by their gradient tests
  * and the whole model by tests/test_student_model.c. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -319,6 +320,54 @@ void st_output_forward(const st_config *c, const st_params *p, const float *h, c
     for (int n = 0; n < N; n++)
         articulate_row(pred + (size_t)n * AS_NUM_CHANNELS, reg + (size_t)n * AS_NUM_CHANNELS,
                        vp + (size_t)n * ST_NUM_VISEMES, cp[n], p->vis_pose, cond + (size_t)n * AS_COND_DIM);
+}
+
+float st_pose_loss(float *dpred, const float *pred, const float *cond, const int *labels, const float *row_weight,
+                   const float *poses, const int *ch, int nch, int N, float tau, float scale)
+{
+    double W = 0.0, loss = 0.0;
+    for (int n = 0; n < N; n++)
+        if (labels[n] >= 0 && labels[n] < ST_NUM_VISEMES) W += row_weight ? row_weight[n] : 1.0;
+    if (W <= 0.0) return 0.0f;
+    for (int n = 0; n < N; n++) {
+        int y = labels[n];
+        double w = row_weight ? row_weight[n] : 1.0;
+        if (y < 0 || y >= ST_NUM_VISEMES || w == 0.0) continue;
+        const float *o = pred + (size_t)n * AS_NUM_CHANNELS;
+        double js = 1.0 / st_jaw_scale(cond + (size_t)n * AS_COND_DIM);
+        double z[ST_NUM_VISEMES], zmax = -1e300;
+        for (int k = 0; k < ST_NUM_VISEMES; k++) {
+            double d = 0.0;
+            for (int i = 0; i < nch; i++) {
+                double m = o[ch[i]] * (ch[i] == AS_JAW_OPEN ? js : 1.0);
+                double e = m - poses[(size_t)k * AS_NUM_CHANNELS + ch[i]];
+                d += e * e;
+            }
+            z[k] = -d / tau;
+            if (z[k] > zmax) zmax = z[k];
+        }
+        double s = 0.0;
+        for (int k = 0; k < ST_NUM_VISEMES; k++) s += exp(z[k] - zmax);
+        double lse = zmax + log(s);
+        loss += w * (lse - z[y]);
+        if (!dpred) continue;
+        /* dloss/dm = sum_k (p_k - [k = y]) (-1/tau) 2 (m - pose_k)
+         *          = (2/tau) (sum_k p_k pose_k - pose_y)
+         * The jaw counts in the distance but gets no gradient (a
+         * stop-gradient): it is the jaw's own loss's, as for mouthClose in
+         * articulate_row_backward; pulled to the poses' jaw values it lost
+         * 0.05 of its correlation in a first run. */
+        double g = scale * w / W * 2.0 / tau;
+        float *dp = dpred + (size_t)n * AS_NUM_CHANNELS;
+        for (int i = 0; i < nch; i++) {
+            if (ch[i] == AS_JAW_OPEN) continue;
+            double mean = 0.0;
+            for (int k = 0; k < ST_NUM_VISEMES; k++) mean += exp(z[k] - lse) * poses[(size_t)k * AS_NUM_CHANNELS + ch[i]];
+            double dm = g * (mean - poses[(size_t)y * AS_NUM_CHANNELS + ch[i]]);
+            dp[ch[i]] += (float)dm;
+        }
+    }
+    return (float)(loss / W);
 }
 
 void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T)

@@ -167,6 +167,22 @@ static inline float st_jaw_scale(const float *cond)
 #define ST_CLOSURE_ROLL_LOWER 0.15f
 #define ST_CLOSURE_ROLL_UPPER 0.10f
 
+/* The nearest-pose loss: the viseme metric (docs/MODEL.md) asks the face's
+ * nearest viseme pose to be the label's, so each labelled row's face is
+ * scored against all the poses: d_k = sum over the channels ch of
+ * (m - pose_k)^2, m the face with its jaw divided by st_jaw_scale (the
+ * teacher's units), and the loss is the cross-entropy of softmax(-d / tau)
+ * against the label, averaged over the rows by row_weight. A face that lies
+ * right on the label's pose costs little, one at the boundary of two poses
+ * costs log 2, one nearer another pose more. Adds scale x dloss/dpred to
+ * dpred (may be NULL), except on jawOpen (a stop-gradient: the jaw counts
+ * in the distance, its gradient is left to the jaw's own losses); returns
+ * the unscaled loss.
+ *   dpred, pred // (N, 52)   cond // (N, 19)   labels // (N) 0..14, < 0 ignored
+ *   row_weight  // (N) or NULL   poses // (15, 52)   ch // (nch) channel numbers */
+float st_pose_loss(float *dpred, const float *pred, const float *cond, const int *labels, const float *row_weight,
+                   const float *poses, const int *ch, int nch, int N, float tau, float scale);
+
 /* Forward over B sequences: a->x must hold the gathered input; cond
  * (B, T, 19). Leaves the 52 weights in a->pred. */
 void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T);

@@ -49,6 +49,8 @@ as_train_params as_train_default_params(void)
     p.vad_jitter = 0.05f;
     p.w_viseme = 0.3f;
     p.w_closure_head = 1.0f;
+    p.w_pose = 0.0f;
+    p.pose_tau = 0.005f;
     p.threads = 1;
     p.seed = 1;
     return p;
@@ -92,7 +94,7 @@ typedef struct {
     /* gradients */
     float *grads;
     st_params g;
-    double loss[8]; /* total, l1, vel, acc, anchor, consistency, viseme, closure of the last step */
+    double loss[9]; /* total, l1, vel, acc, anchor, consistency, viseme, closure, pose of the last step */
 } shard_state;
 
 typedef struct {
@@ -311,6 +313,11 @@ static void shard_task(void *ctx, int s, int thread)
         clo = nn_sigmoid_bce_loss(sh->da.clog, NULL, sh->a.clog, sh->clabel, sh->fweight, N, 1,
                                   p->w_closure_head * share);
     }
+    /* the face's own nearest pose against the same label (the metric itself) */
+    double pose = 0.0;
+    if (cfg->heads && p->w_pose > 0.0f)
+        pose = st_pose_loss(sh->da.pred, sh->a.pred, sh->cond, sh->vlabel, sh->fweight, tr->prm.vis_pose, tr->mouth_ch,
+                            tr->n_mouth, N, p->pose_tau, p->w_pose * share);
 
     /* ---- consistency: the first crop with V, A, D jittered ---- */
     double cons = 0.0;
@@ -346,10 +353,10 @@ static void shard_task(void *ctx, int s, int thread)
     /* the returned losses are unscaled means: weight them by the shard's share */
     sh->loss[1] = share * l1, sh->loss[2] = share * vel, sh->loss[3] = share * acc;
     sh->loss[4] = share * anc, sh->loss[5] = share * cons;
-    sh->loss[6] = share * vis, sh->loss[7] = share * clo;
+    sh->loss[6] = share * vis, sh->loss[7] = share * clo, sh->loss[8] = share * pose;
     sh->loss[0] = sh->loss[1] + p->w_velocity * sh->loss[2] + p->w_acceleration * sh->loss[3] +
                   p->w_anchor * sh->loss[4] + p->w_consistency * sh->loss[5] + p->w_bce * share * bce +
-                  p->w_viseme * sh->loss[6] + p->w_closure_head * sh->loss[7];
+                  p->w_viseme * sh->loss[6] + p->w_closure_head * sh->loss[7] + p->w_pose * sh->loss[8];
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -418,6 +425,9 @@ static as_result check_params(const as_train_params *p)
     if (p->threads < 1 || p->threads > 64) return as_fail(AS_ERR_RANGE, "train: threads %d outside 1..64", p->threads);
     if (p->lookahead_ms != 0 && p->lookahead_ms != 50 && p->lookahead_ms != 100)
         return as_fail(AS_ERR_RANGE, "train: lookahead %d ms is not 0, 50 or 100", p->lookahead_ms);
+    if (!(p->w_pose >= 0.0f) || (p->w_pose > 0.0f && !(p->pose_tau > 0.0f)))
+        return as_fail(AS_ERR_RANGE, "train: pose loss weight %g, temperature %g (need weight >= 0 and, when it "
+                                     "is above 0, temperature > 0)", (double)p->w_pose, (double)p->pose_tau);
     return AS_OK;
 }
 
@@ -503,7 +513,7 @@ as_result as_student_train(const as_train_params *p)
     for (int s = 0; s < N_SHARDS; s++) shard_grads[s] = tr->sh[s].grads;
 
     for (int epoch = epoch0; epoch < p->epochs; epoch++) {
-        double sum[8] = {0}, gsum = 0.0;
+        double sum[9] = {0}, gsum = 0.0;
         long n_steps = 0;
         float lr = 0.0f;
         for (long k = 0; k < steps_per_epoch; k++, tr->step++) {
@@ -514,7 +524,7 @@ as_result as_student_train(const as_train_params *p)
             lr = nn_lr_at(tr->step, p->warmup_steps, total, p->lr, p->lr_min);
             nn_adamw_step(&tr->L, tr->values, tr->grads, tr->m, tr->v, lr, &ap, tr->step + 1);
             for (int s = 0; s < N_SHARDS; s++)
-                for (int i = 0; i < 8; i++) sum[i] += tr->sh[s].loss[i];
+                for (int i = 0; i < 9; i++) sum[i] += tr->sh[s].loss[i];
             n_steps++;
         }
         if (p->checkpoint && (r = save_checkpoint(tr, p->checkpoint, total, epoch + 1)) != AS_OK) goto done;
@@ -525,7 +535,7 @@ as_result as_student_train(const as_train_params *p)
         /* the loss parts are summed over shards of share 1/N each: batch means */
         pr.l1 = sum[1] / n_steps, pr.velocity = sum[2] / n_steps, pr.acceleration = sum[3] / n_steps;
         pr.anchor = sum[4] / n_steps, pr.consistency = sum[5] / n_steps;
-        pr.viseme = sum[6] / n_steps, pr.closure = sum[7] / n_steps;
+        pr.viseme = sum[6] / n_steps, pr.closure = sum[7] / n_steps, pr.pose = sum[8] / n_steps;
         pr.grad_norm = gsum / n_steps;
         pr.blas_core = nn_blas_core();
         if (tr->val.n_clips) {
