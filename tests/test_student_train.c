@@ -149,6 +149,9 @@ int main(void)
            ev.viseme_teacher_late);
     CHECKF(ev.viseme_within_one >= ev.viseme_accuracy && ev.viseme_within_one <= 1.0, "within one frame %g >= %g",
            ev.viseme_within_one, ev.viseme_accuracy);
+    /* the target itself: the merge's jaw moves some frames' pose, most keep it */
+    CHECKF(ev.viseme_target > 0.5 && ev.viseme_target <= 1.0, "the target's own viseme accuracy %g",
+           ev.viseme_target);
     /* a union of three matches: at most the sum of its parts */
     CHECKF(ev.viseme_vs_earlier > 0.0 && ev.viseme_vs_later > 0.0 &&
                ev.viseme_within_one <= ev.viseme_accuracy + ev.viseme_vs_earlier + ev.viseme_vs_later + 1e-9,

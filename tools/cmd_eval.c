@@ -70,10 +70,11 @@ int cmd_eval(int argc, char **argv)
     int json = !strcmp(fmt, "json");
     if (json) printf("{\"model\": {\"params\": %zu, \"lookahead_ms\": %.1f}, \"split\": \"%s\", \"clips\": %zu, \"frames\": %zu,"
                      " \"closures\": %zu, \"lipsync_l1\": %.5f, \"expression_l1\": %.5f, \"all_l1\": %.5f,"
-                     " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"viseme_within_one\": %.4f, \"metrics\": [",
+                     " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"viseme_within_one\": %.4f,"
+                     " \"viseme_target\": %.4f, \"metrics\": [",
                      info.n_params, info.lookahead_ms, as_split_name(split), r.clips, r.frames, r.closures,
                      r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher, r.viseme_teacher_late,
-                     r.viseme_within_one);
+                     r.viseme_within_one, r.viseme_target);
     else
         printf("student: %zu parameters, look-ahead %.0f ms (+40 ms features), %s; %s split: %zu clips, %zu frames\n",
                info.n_params, info.lookahead_ms, info.heads ? "viseme and closure heads" : "no heads (version 1)",
@@ -86,19 +87,21 @@ int cmd_eval(int argc, char **argv)
             printf("%s{\"name\": \"%s\", \"value\": %.6g, \"bound\": %g, \"upper\": %s, \"pass\": %s}", k ? ", " : "",
                    rows[k].name, rows[k].value, rows[k].bound, rows[k].upper ? "true" : "false", pass ? "true" : "false");
         else
-            printf("  %-18s %10.4f  %s %-6g %s\n", rows[k].name, rows[k].value, rows[k].upper ? "<=" : ">=",
+            printf("  %-19s %10.4f  %s %-6g %s\n", rows[k].name, rows[k].value, rows[k].upper ? "<=" : ">=",
                    rows[k].bound, pass ? "ok" : "MISSED");
     }
     if (json) printf("]}\n");
     else {
-        printf("  %-18s %10.4f  (against the lip-sync teacher alone)\n", "jaw_pearson_teach", r.jaw_pearson_teacher);
-        printf("  %-18s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
+        printf("  %-19s %10.4f  (against the lip-sync teacher alone)\n", "jaw_pearson_teach", r.jaw_pearson_teacher);
+        printf("  %-19s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
                r.viseme_teacher_late);
-        printf("  %-18s %10.4f  (the teacher's pose within one frame)\n", "viseme_within_one", r.viseme_within_one);
-        printf("  %-18s %10.4f / %.4f  (against the teacher one frame earlier / later)\n", "viseme_shifted",
+        printf("  %-19s %10.4f  (the teacher's pose within one frame)\n", "viseme_within_one", r.viseme_within_one);
+        printf("  %-19s %10.4f  (reference: the target itself, what an exact network would score)\n",
+               "viseme_target", r.viseme_target);
+        printf("  %-19s %10.4f / %.4f  (against the teacher one frame earlier / later)\n", "viseme_shifted",
                r.viseme_vs_earlier, r.viseme_vs_later);
-        printf("  %-18s %10zu\n", "closures", r.closures);
-        printf("  %-18s %10.4f\n  %-18s %10.4f\n  %-18s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
+        printf("  %-19s %10zu\n", "closures", r.closures);
+        printf("  %-19s %10.4f\n  %-19s %10.4f\n  %-19s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
                r.expression_l1, "all_l1", r.all_l1);
         printf("  worst anchor: %s; %.1f s\n", r.anchor_worst, r.seconds);
     }

@@ -163,7 +163,8 @@ typedef struct {
     size_t clips, frames;      /* evaluated */
     double jaw_pearson;        /* Pearson r of jawOpen, output vs target (target >= 0.85) */
     double jaw_pearson_teacher;/* the same against the lip-sync teacher alone */
-    double viseme_accuracy;    /* share of frames whose nearest viseme pose matches the target's (>= 0.70) */
+    double viseme_accuracy;    /* share of frames whose nearest viseme pose matches the lip-sync
+                                  teacher's (>= 0.70) */
     size_t closures;           /* bilabial closures (/p b m/ runs) in the targets */
     double closure_rate;       /* share detected within one frame (>= 0.90) */
     double lipsync_l1;         /* mean |output - target| on LIPSYNC channels */
@@ -183,6 +184,9 @@ typedef struct {
                                   one-frame tolerance applied to visemes) */
     double viseme_vs_earlier, viseme_vs_later; /* the output's pose against the teacher's one frame
                                   earlier / later: a lag would make one beat viseme_accuracy */
+    double viseme_target;      /* reference: the viseme accuracy of the target itself (the merged
+                                  face the network learns), what an exact network would score: the
+                                  emotion's jaw in the merge moves some frames' nearest pose */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one

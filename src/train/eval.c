@@ -180,6 +180,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     double l1[3] = {0}, l1n[3] = {0}, l1all = 0.0;
     size_t frames = 0, vis_ok = 0, vis_near = 0, closures = 0, detected = 0;
     size_t late_ok = 0, vis_prev = 0, vis_next = 0, pairs = 0; /* pairs: frames with a previous frame */
+    size_t target_ok = 0;
     double smooth = 0.0;
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
@@ -203,6 +204,9 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             mo[AS_JAW_OPEN] = o[AS_JAW_OPEN] / jaw_scale(cd);
             tv[t] = st_nearest_viseme(te, poses[0], ch, nch);
             ov[t] = st_nearest_viseme(mo, poses[0], ch, nch);
+            memcpy(mo, y, sizeof mo); /* the target in the same units */
+            mo[AS_JAW_OPEN] = y[AS_JAW_OPEN] / jaw_scale(cd);
+            target_ok += st_nearest_viseme(mo, poses[0], ch, nch) == tv[t];
         }
         /* visemes: the output's nearest pose against the teacher's at the
          * same frame, one frame earlier or later; the teacher against itself
@@ -245,6 +249,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     r->viseme_teacher_late = pairs ? (double)late_ok / (double)pairs : 0.0;
     r->viseme_within_one = frames ? (double)vis_near / (double)frames : 0.0;
     r->viseme_vs_earlier = pairs ? (double)vis_prev / (double)pairs : 0.0;
+    r->viseme_target = frames ? (double)target_ok / (double)frames : 0.0;
     r->viseme_vs_later = pairs ? (double)vis_next / (double)pairs : 0.0; /* frames with a next one: as many */
     r->closures = closures;
     r->closure_rate = closures ? (double)detected / (double)closures : 0.0;
