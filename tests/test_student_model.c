@@ -2,8 +2,8 @@
  * runtime (src/engine/student_*.c):
  *   - the whole model's backward against central finite differences, for
  *     every tensor, on a tiny configuration with look-ahead;
- *   - the nearest-pose loss's gradient against finite differences (none on
- *     the jaw, a stop-gradient), and its value (log 2 at the midpoint of two poses, near 0 on a pose);
+ *   - the nearest-pose loss's gradient against finite differences (the
+ *     jaw's scaled by its factor, none at 0), and its value (log 2 at the midpoint of two poses, near 0 on a pose);
  *   - the look-ahead is bounded: changing audio after t + look-ahead never
  *     changes frame t;
  *   - weight files: a saved model loads and gives the same bits; a corrupt
@@ -563,29 +563,37 @@ static void test_pose_loss(void)
     int labels[N] = {3, -1, 0, 14, 7};
     float rw[N] = {1.0f, 1.0f, 0.5f, 2.0f, 0.0f};
     const float tau = 0.05f, scale = 1.7f;
-    memset(dpred, 0, sizeof dpred);
-    float loss = st_pose_loss(dpred, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
-    CHECKF(loss > 0.0f && isfinite(loss), "pose loss %g", (double)loss);
-    int bad = 0, jaw_moves = 0;
-    for (int i = 0; i < N * AS_NUM_CHANNELS; i++) {
-        float keep = pred[i];
-        const double h = 1e-3;
-        pred[i] = (float)(keep + h);
-        double lp = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
-        pred[i] = (float)(keep - h);
-        double lm = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, scale);
-        pred[i] = keep;
-        double fd = scale * (lp - lm) / (2 * h), an = dpred[i];
-        if (i % AS_NUM_CHANNELS == AS_JAW_OPEN) {
-            /* the stop-gradient: the jaw moves the loss but gets none */
-            if (an != 0.0) bad++;
-            jaw_moves += fabs(fd) > 1e-4;
-        } else if (fabs(fd - an) > 1e-2 * (fabs(fd) + 1e-2)) {
-            if (bad++ < 5) fprintf(stderr, "  pose loss d/dpred[%d]: analytic %g, finite difference %g\n", i, an, fd);
+    /* jaw_grad 1: every channel's true gradient; 0.5: the jaw's halved;
+     * 0: the jaw moves the loss but gets no gradient (a stop-gradient) */
+    const float jaw_grads[] = {1.0f, 0.5f, 0.0f};
+    for (int jg = 0; jg < 3; jg++) {
+        memset(dpred, 0, sizeof dpred);
+        float loss = st_pose_loss(dpred, pred, cond, labels, rw, poses, ch, nch, N, tau, jaw_grads[jg], scale);
+        CHECKF(loss > 0.0f && isfinite(loss), "pose loss %g", (double)loss);
+        int bad = 0, jaw_moves = 0;
+        for (int i = 0; i < N * AS_NUM_CHANNELS; i++) {
+            float keep = pred[i];
+            const double h = 1e-3;
+            pred[i] = (float)(keep + h);
+            double lp = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, 0.0f, scale);
+            pred[i] = (float)(keep - h);
+            double lm = st_pose_loss(NULL, pred, cond, labels, rw, poses, ch, nch, N, tau, 0.0f, scale);
+            pred[i] = keep;
+            double fd = scale * (lp - lm) / (2 * h), an = dpred[i];
+            if (i % AS_NUM_CHANNELS == AS_JAW_OPEN) {
+                jaw_moves += fabs(fd) > 1e-4;
+                fd *= jaw_grads[jg];
+            }
+            if (fabs(fd - an) > 1e-2 * (fabs(fd) + 1e-2)) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  pose loss (jaw_grad %g) d/dpred[%d]: analytic %g, finite difference %g\n",
+                            (double)jaw_grads[jg], i, an, fd);
+            }
         }
+        CHECKF(bad == 0, "%d pose-loss gradients disagree with finite differences (jaw_grad %g)", bad,
+               (double)jaw_grads[jg]);
+        CHECKF(jaw_moves >= 2, "the jaw moved the loss in %d labelled rows", jaw_moves);
     }
-    CHECKF(bad == 0, "%d pose-loss gradients disagree with finite differences", bad);
-    CHECKF(jaw_moves >= 2, "the jaw moved the loss in %d labelled rows", jaw_moves);
     /* rows 1 (label -1) and 4 (weight 0) have no gradient */
     for (int i = 0; i < AS_NUM_CHANNELS; i++) {
         CHECK(dpred[1 * AS_NUM_CHANNELS + i] == 0.0f);
@@ -600,10 +608,10 @@ static void test_pose_loss(void)
     c1[AS_NUM_EMOTIONS + 1] = 0.375f; /* jaw scale 0.7 + 0.8 x 0.375 = 1 */
     int lab = 0;
     for (int i = 0; i < nch; i++) one[ch[i]] = 0.2f;
-    float mid = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f);
+    float mid = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f, 1.0f);
     CHECKF(fabs(mid - log(2.0)) < 1e-4, "pose loss at the midpoint %g, want log 2", (double)mid);
     for (int i = 0; i < nch; i++) one[ch[i]] = 0.1f;
-    float on = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f);
+    float on = st_pose_loss(NULL, one, c1, &lab, NULL, poses, ch, nch, 1, 0.01f, 1.0f, 1.0f);
     CHECKF(on < 1e-3, "pose loss on the label's pose %g", (double)on);
     printf("  pose loss: gradient of %d values, midpoint %.5f (log 2 = 0.69315), on the pose %.2g\n",
            N * AS_NUM_CHANNELS, (double)mid, (double)on);

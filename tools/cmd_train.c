@@ -36,6 +36,7 @@ static void help(void)
            "  --closure-head-weight X cross-entropy weight of the closure head (default 1)\n"
            "  --pose-weight X       nearest-pose loss weight (default 0: off)\n"
            "  --pose-tau X          its temperature (default 0.005)\n"
+           "  --pose-jaw X          share of its gradient the jaw takes, 0..1 (default 1)\n"
            "  --no-heads            the version 1 network: no viseme and closure heads\n"
            "  --threads N           worker threads (default 1; the result does not depend on it)\n"
            "  --seed N              default 1\n"
@@ -93,6 +94,7 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--closure-head-weight"))
             p.w_closure_head = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
         else if (!strcmp(a, "--pose-weight")) p.w_pose = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1000.0f);
+        else if (!strcmp(a, "--pose-jaw")) p.pose_jaw = cli_float(a, cli_value(argc, argv, &i), 0.0f, 1.0f);
         else if (!strcmp(a, "--pose-tau")) p.pose_tau = cli_float(a, cli_value(argc, argv, &i), 1e-5f, 10.0f);
         else if (!strcmp(a, "--no-heads")) p.no_heads = 1;
         else if (!strcmp(a, "--threads")) p.threads = (int)cli_long(a, cli_value(argc, argv, &i), 1, 64);

@@ -175,13 +175,13 @@ static inline float st_jaw_scale(const float *cond)
  * against the label, averaged over the rows by row_weight. A face that lies
  * right on the label's pose costs little, one at the boundary of two poses
  * costs log 2, one nearer another pose more. Adds scale x dloss/dpred to
- * dpred (may be NULL), except on jawOpen (a stop-gradient: the jaw counts
- * in the distance, its gradient is left to the jaw's own losses); returns
- * the unscaled loss.
+ * dpred (may be NULL), jawOpen's scaled by jaw_grad (0: a stop-gradient,
+ * the jaw counts in the distance but is left to its own losses; 1: the
+ * true gradient); returns the unscaled loss.
  *   dpred, pred // (N, 52)   cond // (N, 19)   labels // (N) 0..14, < 0 ignored
  *   row_weight  // (N) or NULL   poses // (15, 52)   ch // (nch) channel numbers */
 float st_pose_loss(float *dpred, const float *pred, const float *cond, const int *labels, const float *row_weight,
-                   const float *poses, const int *ch, int nch, int N, float tau, float scale);
+                   const float *poses, const int *ch, int nch, int N, float tau, float jaw_grad, float scale);
 
 /* Forward over B sequences: a->x must hold the gathered input; cond
  * (B, T, 19). Leaves the 52 weights in a->pred. */

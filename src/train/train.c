@@ -15,6 +15,7 @@
  * gradients are the gradient of the batch mean. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "animasync/expression.h"
@@ -51,6 +52,7 @@ as_train_params as_train_default_params(void)
     p.w_closure_head = 1.0f;
     p.w_pose = 0.0f;
     p.pose_tau = 0.005f;
+    p.pose_jaw = 1.0f;
     p.threads = 1;
     p.seed = 1;
     return p;
@@ -79,6 +81,7 @@ typedef struct {
     float *target;  // (Bs, T, 52)
     float *fweight; // (Bs, T) 1 inside the clip, 0 on padding
     int *vlabel;    // (Bs, T) the teacher's nearest viseme pose (-1 on padding)
+    int *plabel;    // (Bs, T) the nearest-pose loss's label
     float *clabel;  // (Bs, T) the teacher's closure amount
     st_acts a, da;
     float *abuf, *dabuf;
@@ -124,7 +127,7 @@ static void trainer_free(trainer *tr)
     for (int s = 0; s < N_SHARDS; s++) {
         shard_state *sh = &tr->sh[s];
         as_free(sh->cond), as_free(sh->target), as_free(sh->fweight), as_free(sh->abuf), as_free(sh->dabuf);
-        as_free(sh->vlabel), as_free(sh->clabel);
+        as_free(sh->vlabel), as_free(sh->clabel), as_free(sh->plabel);
         as_free(sh->acond), as_free(sh->atarget), as_free(sh->aabuf), as_free(sh->daabuf);
         as_free(sh->ccond), as_free(sh->ctarget), as_free(sh->cabuf), as_free(sh->dcabuf), as_free(sh->grads);
     }
@@ -166,8 +169,8 @@ static as_result trainer_alloc(trainer *tr)
         shard_state *sh = &tr->sh[s];
         size_t BT = (size_t)tr->Bs * tr->T, AT = (size_t)n_anchor_max * tr->Ta;
         sh->cond = falloc(BT * AS_COND_DIM), sh->target = falloc(BT * AS_NUM_CHANNELS), sh->fweight = falloc(BT);
-        sh->vlabel = as_calloc(BT, sizeof(int)), sh->clabel = falloc(BT);
-        if (!sh->vlabel || !sh->clabel) return as_fail(AS_ERR_NOMEM, "out of memory");
+        sh->vlabel = as_calloc(BT, sizeof(int)), sh->clabel = falloc(BT), sh->plabel = as_calloc(BT, sizeof(int));
+        if (!sh->vlabel || !sh->clabel || !sh->plabel) return as_fail(AS_ERR_NOMEM, "out of memory");
         sh->abuf = falloc(tr->LA.total), sh->dabuf = falloc(tr->LA.total);
         sh->acond = falloc(AT * AS_COND_DIM), sh->atarget = falloc(AT * AS_NUM_CHANNELS);
         sh->aabuf = falloc(tr->LAA.total), sh->daabuf = falloc(tr->LAA.total);
@@ -281,6 +284,14 @@ static void shard_task(void *ctx, int s, int thread)
             if (cfg->heads) {
                 const float *te = c->teacher + (size_t)src * AS_NUM_CHANNELS;
                 sh->vlabel[row] = inside ? st_nearest_viseme(te, tr->prm.vis_pose, tr->mouth_ch, tr->n_mouth) : -1;
+                if (getenv("AS_EXP_MASK") && inside) {
+                    int near = 0;
+                    for (long d = -1; d <= 1; d++) {
+                        long u = src + d;
+                        if (u >= 0 && u < (long)c->n_anim && c->visemes[u] == AS_VISEME_PP) near = 1;
+                    }
+                    sh->plabel[row] = near ? -1 : sh->vlabel[row];
+                } else sh->plabel[row] = sh->vlabel[row];
                 sh->clabel[row] = teacher_closure(te);
             }
         }
@@ -316,8 +327,8 @@ static void shard_task(void *ctx, int s, int thread)
     /* the face's own nearest pose against the same label (the metric itself) */
     double pose = 0.0;
     if (cfg->heads && p->w_pose > 0.0f)
-        pose = st_pose_loss(sh->da.pred, sh->a.pred, sh->cond, sh->vlabel, sh->fweight, tr->prm.vis_pose, tr->mouth_ch,
-                            tr->n_mouth, N, p->pose_tau, p->w_pose * share);
+        pose = st_pose_loss(sh->da.pred, sh->a.pred, sh->cond, sh->plabel, sh->fweight, tr->prm.vis_pose, tr->mouth_ch,
+                            tr->n_mouth, N, p->pose_tau, p->pose_jaw, p->w_pose * share);
 
     /* ---- consistency: the first crop with V, A, D jittered ---- */
     double cons = 0.0;
