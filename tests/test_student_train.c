@@ -31,6 +31,15 @@ static int on_progress(const as_train_progress *p, void *user)
     return l->stop_after && p->epoch == l->stop_after;
 }
 
+/* the nearest-pose loss of the first and the last epoch */
+static int on_pose(const as_train_progress *p, void *user)
+{
+    double *v = user;
+    if (p->epoch == 1) v[0] = p->pose;
+    v[1] = p->pose;
+    return 0;
+}
+
 static as_train_params tiny_params(const char *data, const char *out, losses *l)
 {
     as_train_params p = as_train_default_params();
@@ -192,6 +201,29 @@ int main(void)
         CHECK(as_student_train(&p) != AS_OK);
         CHECKF(strstr(as_last_error(), "heads") != NULL, "message: %s", as_last_error());
         as_student_destroy(m1), as_student_destroy(m2);
+    }
+
+    /* the nearest-pose loss: reported while on, 0 while off; a bad
+     * temperature or jaw share is refused */
+    {
+        char pm[512];
+        snprintf(pm, sizeof pm, "%s/pose.asnn", dir);
+        losses lp = {{0}, 0, 0};
+        double pose_on[2] = {-1.0, -1.0}, pose_off[2] = {-1.0, -1.0};
+        p = tiny_params(data, pm, &lp);
+        p.epochs = 8, p.w_pose = 0.5f, p.progress = on_pose, p.progress_user = pose_on;
+        CHECKF(as_student_train(&p) == AS_OK, "train with the pose loss: %s", as_last_error());
+        p.epochs = 2, p.w_pose = 0.0f, p.progress_user = pose_off;
+        CHECK(as_student_train(&p) == AS_OK);
+        CHECKF(isfinite(pose_on[1]) && pose_on[1] > 0.0 && pose_on[1] < pose_on[0],
+               "pose loss %g after the first epoch, %g after the last", pose_on[0], pose_on[1]);
+        CHECKF(pose_off[1] == 0.0, "pose loss %g while off", pose_off[1]);
+        p.w_pose = 0.5f, p.pose_tau = 0.0f;
+        CHECK(as_student_train(&p) == AS_ERR_RANGE);
+        CHECKF(strstr(as_last_error(), "pose") != NULL, "message: %s", as_last_error());
+        p.pose_tau = 0.005f, p.pose_jaw = 1.5f;
+        CHECK(as_student_train(&p) == AS_ERR_RANGE);
+        printf("  pose loss (weight 0.5): %.3f after epoch 1, %.3f after epoch 8\n", pose_on[0], pose_on[1]);
     }
 
     /* 4. the commands */

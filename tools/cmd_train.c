@@ -36,7 +36,7 @@ static void help(void)
            "  --closure-head-weight X cross-entropy weight of the closure head (default 1)\n"
            "  --pose-weight X       nearest-pose loss weight (default 0: off)\n"
            "  --pose-tau X          its temperature (default 0.005)\n"
-           "  --pose-jaw X          share of its gradient the jaw takes, 0..1 (default 1)\n"
+           "  --pose-jaw X          share of its gradient the jaw takes, 0..1 (default 0.5)\n"
            "  --no-heads            the version 1 network: no viseme and closure heads\n"
            "  --threads N           worker threads (default 1; the result does not depend on it)\n"
            "  --seed N              default 1\n"

@@ -253,9 +253,10 @@ typedef struct {
                                 closure amount (default 1) */
     float w_pose;            /* nearest-pose loss: cross-entropy of softmax(-distance / pose_tau)
                                 of the face to the 15 viseme poses against the teacher's
-                                nearest pose (the viseme metric's label; default 0) */
+                                nearest pose (the viseme metric's label), frames within one
+                                frame of a /p b m/ left to the closure head (default 0) */
     float pose_tau;          /* its temperature, squared-distance units (default 0.005) */
-    float pose_jaw;          /* share of its gradient the jaw takes, 0..1 (default 1) */
+    float pose_jaw;          /* share of its gradient the jaw takes, 0..1 (default 0.5) */
     int threads;             /* 1..64 (default 1); results depend only on the batch, never on this */
     uint64_t seed;           /* default 1 */
     size_t max_train_clips;  /* 0 = all (tests use a few) */

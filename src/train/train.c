@@ -15,7 +15,6 @@
  * gradients are the gradient of the batch mean. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "animasync/expression.h"
@@ -52,7 +51,7 @@ as_train_params as_train_default_params(void)
     p.w_closure_head = 1.0f;
     p.w_pose = 0.0f;
     p.pose_tau = 0.005f;
-    p.pose_jaw = 1.0f;
+    p.pose_jaw = 0.5f;
     p.threads = 1;
     p.seed = 1;
     return p;
@@ -81,7 +80,7 @@ typedef struct {
     float *target;  // (Bs, T, 52)
     float *fweight; // (Bs, T) 1 inside the clip, 0 on padding
     int *vlabel;    // (Bs, T) the teacher's nearest viseme pose (-1 on padding)
-    int *plabel;    // (Bs, T) the nearest-pose loss's label
+    int *plabel;    // (Bs, T) the nearest-pose loss's label: vlabel, -1 near a closure
     float *clabel;  // (Bs, T) the teacher's closure amount
     st_acts a, da;
     float *abuf, *dabuf;
@@ -254,6 +253,16 @@ static float teacher_closure(const float *te)
     return as_clamp01(0.5f * (te[AS_MOUTH_PRESS_LEFT] + te[AS_MOUTH_PRESS_RIGHT]) / ST_CLOSURE_PRESS);
 }
 
+/* Frame t within one frame of a /p b m/ (the dataset's phoneme visemes):
+ * the nearest-pose loss leaves those frames to the closure head, whose
+ * gesture (press, roll, mouthClose = c x jaw) is not one of the 15 poses. */
+static int near_closure(const st_clip *c, long t)
+{
+    for (long u = t - 1; u <= t + 1; u++)
+        if (u >= 0 && u < (long)c->n_anim && c->visemes[u] == AS_VISEME_PP) return 1;
+    return 0;
+}
+
 /* The work of one shard: gather its crops, forward, losses, backward. */
 static void shard_task(void *ctx, int s, int thread)
 {
@@ -284,14 +293,7 @@ static void shard_task(void *ctx, int s, int thread)
             if (cfg->heads) {
                 const float *te = c->teacher + (size_t)src * AS_NUM_CHANNELS;
                 sh->vlabel[row] = inside ? st_nearest_viseme(te, tr->prm.vis_pose, tr->mouth_ch, tr->n_mouth) : -1;
-                if (getenv("AS_EXP_MASK") && inside) {
-                    int near = 0;
-                    for (long d = -1; d <= 1; d++) {
-                        long u = src + d;
-                        if (u >= 0 && u < (long)c->n_anim && c->visemes[u] == AS_VISEME_PP) near = 1;
-                    }
-                    sh->plabel[row] = near ? -1 : sh->vlabel[row];
-                } else sh->plabel[row] = sh->vlabel[row];
+                sh->plabel[row] = inside && !near_closure(c, src) ? sh->vlabel[row] : -1;
                 sh->clabel[row] = teacher_closure(te);
             }
         }
@@ -436,9 +438,11 @@ static as_result check_params(const as_train_params *p)
     if (p->threads < 1 || p->threads > 64) return as_fail(AS_ERR_RANGE, "train: threads %d outside 1..64", p->threads);
     if (p->lookahead_ms != 0 && p->lookahead_ms != 50 && p->lookahead_ms != 100)
         return as_fail(AS_ERR_RANGE, "train: lookahead %d ms is not 0, 50 or 100", p->lookahead_ms);
-    if (!(p->w_pose >= 0.0f) || (p->w_pose > 0.0f && !(p->pose_tau > 0.0f)))
-        return as_fail(AS_ERR_RANGE, "train: pose loss weight %g, temperature %g (need weight >= 0 and, when it "
-                                     "is above 0, temperature > 0)", (double)p->w_pose, (double)p->pose_tau);
+    if (!(p->w_pose >= 0.0f) || (p->w_pose > 0.0f && !(p->pose_tau > 0.0f && p->pose_jaw >= 0.0f && p->pose_jaw <= 1.0f)))
+        return as_fail(AS_ERR_RANGE,
+                       "train: pose loss weight %g, temperature %g, jaw share %g (need weight >= 0 and, when it "
+                       "is above 0, temperature > 0 and jaw share 0..1)",
+                       (double)p->w_pose, (double)p->pose_tau, (double)p->pose_jaw);
     return AS_OK;
 }
 
