@@ -1,7 +1,9 @@
 /* test_student_model.c — the student network (src/nn/student.c) and its
  * runtime (src/engine/student_*.c):
  *   - the whole model's backward against central finite differences, for
- *     every tensor, on a tiny configuration with look-ahead;
+ *     every tensor, on a tiny configuration with look-ahead; the
+ *     stop-gradients (mouthClose -> jaw, the shape-only gradient dshape ->
+ *     closure) give exactly nothing on their path;
  *   - the nearest-pose loss's gradient against finite differences (the
  *     jaw's scaled by its factor, none at 0), and its value (log 2 at the midpoint of two poses, near 0 on a pose);
  *   - the look-ahead is bounded: changing audio after t + look-ahead never
@@ -144,6 +146,37 @@ static void test_gradients(int heads)
         CHECKF(closing > 0, "some rows close the lips through the closure head (%d)", closing);
         CHECKF(g.clo_b[0] != 0.0f, "mouthClose's gradient reaches the closure head (%g)", (double)g.clo_b[0]);
         CHECKF(jaw_g == 0.0, "mouthClose's gradient does not reach the jaw's output row (%g)", jaw_g);
+
+        /* da->dshape: the same gradient as da->pred without the closure's
+         * path. With it, the closure head gets nothing; with the closure
+         * shut off (c = sigmoid(-60): no path through it), dshape and pred
+         * give the same gradient everywhere. */
+        float *g_pred = malloc(L.total * 4);
+        memset(grad, 0, L.total * 4), memset(dab, 0, LA.total * 4);
+        p.clo_b[0] = 0.0f;
+        memcpy(a.x, x_keep, (size_t)B * T * st_input_dim(&c) * 4);
+        st_forward(&c, &p, &a, cond, B, T);
+        for (size_t i = 0; i < np; i++) da.dshape[i] = (float)w[i];
+        st_backward(&c, &p, &g, &a, &da, cond, B, T);
+        CHECKF(g.clo_b[0] == 0.0f && g.clo_w[0] == 0.0f, "dshape reaches the closure head (%g)", (double)g.clo_b[0]);
+        double vis_g = 0;
+        for (int k = 0; k < ST_NUM_VISEMES; k++) vis_g += fabs(g.vis_b[k]);
+        CHECKF(vis_g > 0.0, "dshape reaches the viseme head");
+        for (int k = 0; k < c.hidden; k++) p.clo_w[k] = 0.0f;
+        p.clo_b[0] = -60.0f;
+        for (int pass = 0; pass < 2; pass++) {
+            memset(grad, 0, L.total * 4), memset(dab, 0, LA.total * 4);
+            memcpy(a.x, x_keep, (size_t)B * T * st_input_dim(&c) * 4);
+            st_forward(&c, &p, &a, cond, B, T);
+            for (size_t i = 0; i < np; i++) (pass ? da.dshape : da.pred)[i] = (float)w[i];
+            st_backward(&c, &p, &g, &a, &da, cond, B, T);
+            if (!pass) memcpy(g_pred, grad, L.total * 4);
+        }
+        int differ = 0;
+        for (size_t i = 0; i < L.total; i++)
+            differ += fabs((double)grad[i] - g_pred[i]) > 1e-6 * (1.0 + fabs((double)g_pred[i]));
+        CHECKF(differ == 0, "with the closure shut, dshape and pred give different gradients at %d values", differ);
+        free(g_pred);
     }
     printf("  gradient check (heads %d): %d values over %d tensors, worst relative error %.2e\n", heads, checked,
            L.n - 2, worst);

@@ -176,6 +176,7 @@ void st_acts_layout(nn_layout *L, const st_config *c, int B, int T)
         nn_layout_add(L, &a, &a.vp, "vp", N * ST_NUM_VISEMES, nn_zeros());
         nn_layout_add(L, &a, &a.clog, "clog", N, nn_zeros());
         nn_layout_add(L, &a, &a.cp, "cp", N, nn_zeros());
+        nn_layout_add(L, &a, &a.dshape, "dshape", N * AS_NUM_CHANNELS, nn_zeros());
     }
 }
 
@@ -399,6 +400,14 @@ void st_backward(const st_config *c, const st_params *p, st_params *g, const st_
                                     da->cp + n, da->pred + (size_t)n * AS_NUM_CHANNELS,
                                     a->reg + (size_t)n * AS_NUM_CHANNELS, a->vp + (size_t)n * ST_NUM_VISEMES, a->cp[n],
                                     p->vis_pose, cond + (size_t)n * AS_COND_DIM);
+        /* the shape-only gradient: the same paths but the closure's */
+        for (int n = 0; n < N; n++) {
+            float dc_dropped = 0.0f;
+            articulate_row_backward(da->reg + (size_t)n * AS_NUM_CHANNELS, da->vp + (size_t)n * ST_NUM_VISEMES,
+                                    &dc_dropped, da->dshape + (size_t)n * AS_NUM_CHANNELS,
+                                    a->reg + (size_t)n * AS_NUM_CHANNELS, a->vp + (size_t)n * ST_NUM_VISEMES, a->cp[n],
+                                    p->vis_pose, cond + (size_t)n * AS_COND_DIM);
+        }
         /* softmax: dz = q (dq - sum q dq) */
         for (int n = 0; n < N; n++) {
             const float *q = a->vp + (size_t)n * ST_NUM_VISEMES;

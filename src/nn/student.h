@@ -113,6 +113,8 @@ typedef struct {
     float *reg;                     // (B, T, 52) regression face (heads = 1; else pred is it)
     float *vlog, *vp;               // (B, T, 15) viseme logits, probabilities (heads = 1)
     float *clog, *cp;               // (B, T) closure logit, probability (heads = 1)
+    float *dshape;                  // (B, T, 52) backward only (heads = 1): dloss/dpred of losses
+                                    // kept off the closure head (the nearest-pose loss)
 } st_acts;
 
 /* The EXPRESSION channels (eyes, brows, cheeks, nose: the compiler's alone,
@@ -187,7 +189,9 @@ float st_pose_loss(float *dpred, const float *pred, const float *cond, const int
  * (B, T, 19). Leaves the 52 weights in a->pred. */
 void st_forward(const st_config *c, const st_params *p, st_acts *a, const float *cond, int B, int T);
 /* Backward from da->pred (dloss/dpred) (and, heads = 1, whatever losses
- * added to da->vlog and da->clog); every other field of da must be zero. Accumulates parameter gradients into g (the feat_* fields are left
+ * added to da->vlog and da->clog, and da->dshape: a dloss/dpred that reaches
+ * everything da->pred does but the closure c, a stop-gradient); every other
+ * field of da must be zero. Accumulates parameter gradients into g (the feat_* fields are left
  * alone). cond // (B, T, 19). */
 void st_backward(const st_config *c, const st_params *p, st_params *g, const st_acts *a, st_acts *da,
                  const float *cond, int B, int T);

@@ -326,10 +326,13 @@ static void shard_task(void *ctx, int s, int thread)
         clo = nn_sigmoid_bce_loss(sh->da.clog, NULL, sh->a.clog, sh->clabel, sh->fweight, N, 1,
                                   p->w_closure_head * share);
     }
-    /* the face's own nearest pose against the same label (the metric itself) */
+    /* the face's own nearest pose against the same label (the metric itself);
+     * its gradient stays off the closure (dshape): pushing the lips open at
+     * every frame the teacher's pose is not PP lowered the closure head's
+     * peaks, 1 point of the detected closures in a first run */
     double pose = 0.0;
     if (cfg->heads && p->w_pose > 0.0f)
-        pose = st_pose_loss(sh->da.pred, sh->a.pred, sh->cond, sh->plabel, sh->fweight, tr->prm.vis_pose, tr->mouth_ch,
+        pose = st_pose_loss(sh->da.dshape, sh->a.pred, sh->cond, sh->plabel, sh->fweight, tr->prm.vis_pose, tr->mouth_ch,
                             tr->n_mouth, N, p->pose_tau, p->pose_jaw, p->w_pose * share);
 
     /* ---- consistency: the first crop with V, A, D jittered ---- */
