@@ -161,6 +161,9 @@ int main(void)
     /* the target itself: the merge's jaw moves some frames' pose, most keep it */
     CHECKF(ev.viseme_target > 0.5 && ev.viseme_target <= 1.0, "the target's own viseme accuracy %g",
            ev.viseme_target);
+    CHECKF(ev.viseme_head > 0.0 && ev.viseme_head <= 1.0, "the viseme head's accuracy %g", ev.viseme_head);
+    CHECKF(ev.stable_share > 0.0 && ev.stable_share < 1.0 && ev.viseme_stable >= 0.0 && ev.viseme_stable <= 1.0,
+           "frames without a transition: %g, accuracy there %g", ev.stable_share, ev.viseme_stable);
     /* a union of three matches: at most the sum of its parts */
     CHECKF(ev.viseme_vs_earlier > 0.0 && ev.viseme_vs_later > 0.0 &&
                ev.viseme_within_one <= ev.viseme_accuracy + ev.viseme_vs_earlier + ev.viseme_vs_later + 1e-9,

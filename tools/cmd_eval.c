@@ -71,10 +71,10 @@ int cmd_eval(int argc, char **argv)
     if (json) printf("{\"model\": {\"params\": %zu, \"lookahead_ms\": %.1f}, \"split\": \"%s\", \"clips\": %zu, \"frames\": %zu,"
                      " \"closures\": %zu, \"lipsync_l1\": %.5f, \"expression_l1\": %.5f, \"all_l1\": %.5f,"
                      " \"jaw_pearson_teacher\": %.4f, \"viseme_teacher_late\": %.4f, \"viseme_within_one\": %.4f,"
-                     " \"viseme_target\": %.4f, \"metrics\": [",
+                     " \"viseme_target\": %.4f, \"viseme_head\": %.4f, \"viseme_stable\": %.4f, \"metrics\": [",
                      info.n_params, info.lookahead_ms, as_split_name(split), r.clips, r.frames, r.closures,
                      r.lipsync_l1, r.expression_l1, r.all_l1, r.jaw_pearson_teacher, r.viseme_teacher_late,
-                     r.viseme_within_one, r.viseme_target);
+                     r.viseme_within_one, r.viseme_target, r.viseme_head, r.viseme_stable);
     else
         printf("student: %zu parameters, look-ahead %.0f ms (+40 ms features), %s; %s split: %zu clips, %zu frames\n",
                info.n_params, info.lookahead_ms, info.heads ? "viseme and closure heads" : "no heads (version 1)",
@@ -98,6 +98,11 @@ int cmd_eval(int argc, char **argv)
         printf("  %-19s %10.4f  (the teacher's pose within one frame)\n", "viseme_within_one", r.viseme_within_one);
         printf("  %-19s %10.4f  (reference: the target itself, what an exact network would score)\n",
                "viseme_target", r.viseme_target);
+        if (info.heads)
+            printf("  %-19s %10.4f  (the viseme head's most likely pose, before the face is built)\n", "viseme_head",
+                   r.viseme_head);
+        printf("  %-19s %10.4f  (on the %.0f %% of frames with no transition)\n", "viseme_stable", r.viseme_stable,
+               100.0 * r.stable_share);
         printf("  %-19s %10.4f / %.4f  (against the teacher one frame earlier / later)\n", "viseme_shifted",
                r.viseme_vs_earlier, r.viseme_vs_later);
         printf("  %-19s %10zu\n", "closures", r.closures);

@@ -187,6 +187,12 @@ typedef struct {
     double viseme_target;      /* reference: the viseme accuracy of the target itself (the merged
                                   face the network learns), what an exact network would score: the
                                   emotion's jaw in the merge moves some frames' nearest pose */
+    double viseme_head;        /* reported: the viseme head's most likely pose against the
+                                  teacher's (0 without heads); the face built from the head
+                                  scores viseme_accuracy */
+    double viseme_stable;      /* reported: viseme accuracy on the frames whose teacher pose
+                                  is also the pose of both neighbours (no transition) */
+    double stable_share;       /* the share of such frames */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one

@@ -170,25 +170,31 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     size_t maxT = 0;
     for (size_t i = 0; i < n; i++)
         if (clips[i].n_anim > maxT) maxT = clips[i].n_anim;
-    float *out = as_malloc((maxT ? maxT : 1) * AS_NUM_CHANNELS * sizeof(float));
+    /* the network's activations for the longest clip: the face and, with
+     * heads, the viseme head's probabilities */
+    nn_layout LA;
+    st_acts_layout(&LA, &m->cfg, 1, (int)(maxT ? maxT : 1));
+    float *abuf = as_malloc(LA.total * sizeof(float));
     int *tv = as_malloc((maxT ? maxT : 1) * 2 * sizeof(int)), *ov = tv ? tv + (maxT ? maxT : 1) : NULL;
-    if (!out || !tv) {
-        as_free(out), as_free(tv);
+    if (!abuf || !tv) {
+        as_free(abuf), as_free(tv);
         return as_fail(AS_ERR_NOMEM, "out of memory");
     }
     pearson_acc pt = {0}, pteach = {0};
     double l1[3] = {0}, l1n[3] = {0}, l1all = 0.0;
     size_t frames = 0, vis_ok = 0, vis_near = 0, closures = 0, detected = 0;
     size_t late_ok = 0, vis_prev = 0, vis_next = 0, pairs = 0; /* pairs: frames with a previous frame */
-    size_t target_ok = 0;
+    size_t target_ok = 0, head_ok = 0, stable = 0, stable_ok = 0;
     double smooth = 0.0;
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
-        as_result res = as_student_run(m, out, c->features, c->n_feat, (const as_cond *)c->cond, c->n_anim);
-        if (res != AS_OK) {
-            as_free(out), as_free(tv);
-            return res;
-        }
+        /* as_student_run's forward, keeping the activations */
+        st_acts a;
+        st_acts_layout(&LA, &m->cfg, 1, (int)c->n_anim);
+        nn_layout_bind(&LA, &a, abuf);
+        st_gather(a.x, &m->cfg, &m->p, c->features, c->n_feat, 0, (int)c->n_anim);
+        st_forward(&m->cfg, &m->p, &a, c->cond, 1, (int)c->n_anim);
+        const float *out = a.pred;
         for (size_t t = 0; t < c->n_anim; t++) {
             const float *o = out + t * AS_NUM_CHANNELS, *y = c->targets + t * AS_NUM_CHANNELS;
             const float *te = c->teacher + t * AS_NUM_CHANNELS, *cd = c->cond + t * AS_COND_DIM;
@@ -207,6 +213,13 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             memcpy(mo, y, sizeof mo); /* the target in the same units */
             mo[AS_JAW_OPEN] = y[AS_JAW_OPEN] / jaw_scale(cd);
             target_ok += st_nearest_viseme(mo, poses[0], ch, nch) == tv[t];
+            if (m->cfg.heads) {
+                const float *q = a.vp + t * ST_NUM_VISEMES;
+                int best = 0;
+                for (int k = 1; k < ST_NUM_VISEMES; k++)
+                    if (q[k] > q[best]) best = k;
+                head_ok += best == tv[t];
+            }
         }
         /* visemes: the output's nearest pose against the teacher's at the
          * same frame, one frame earlier or later; the teacher against itself
@@ -218,6 +231,8 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             vis_near += ov[t] == tv[t] || prev || next;
             vis_prev += prev, vis_next += next;
             if (t > 0) late_ok += tv[t - 1] == tv[t], pairs++;
+            if (t > 0 && t + 1 < c->n_anim && tv[t - 1] == tv[t] && tv[t + 1] == tv[t])
+                stable++, stable_ok += ov[t] == tv[t];
         }
         /* closures: runs of /p b m/ frames in the teacher's viseme track */
         for (size_t t = 0; t < c->n_anim;) {
@@ -240,7 +255,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
         if (s > smooth) smooth = s;
         frames += c->n_anim;
     }
-    as_free(out), as_free(tv);
+    as_free(abuf), as_free(tv);
     r->clips = n;
     r->frames = frames;
     r->jaw_pearson = pearson_r(&pt);
@@ -250,6 +265,9 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     r->viseme_within_one = frames ? (double)vis_near / (double)frames : 0.0;
     r->viseme_vs_earlier = pairs ? (double)vis_prev / (double)pairs : 0.0;
     r->viseme_target = frames ? (double)target_ok / (double)frames : 0.0;
+    r->viseme_head = frames && m->cfg.heads ? (double)head_ok / (double)frames : 0.0;
+    r->viseme_stable = stable ? (double)stable_ok / (double)stable : 0.0;
+    r->stable_share = frames ? (double)stable / (double)frames : 0.0;
     r->viseme_vs_later = pairs ? (double)vis_next / (double)pairs : 0.0; /* frames with a next one: as many */
     r->closures = closures;
     r->closure_rate = closures ? (double)detected / (double)closures : 0.0;
