@@ -226,6 +226,9 @@ int main(void)
         CHECKF(strstr(as_last_error(), "pose") != NULL, "message: %s", as_last_error());
         p.pose_tau = 0.005f, p.pose_jaw = 1.5f;
         CHECK(as_student_train(&p) == AS_ERR_RANGE);
+        p.pose_jaw = 0.5f, p.no_heads = 1; /* the version 1 network has no poses to score */
+        CHECK(as_student_train(&p) == AS_ERR_INVALID_ARG);
+        CHECKF(strstr(as_last_error(), "no-heads") != NULL, "message: %s", as_last_error());
         printf("  pose loss (weight 0.5): %.3f after epoch 1, %.3f after epoch 8\n", pose_on[0], pose_on[1]);
     }
 

@@ -446,6 +446,8 @@ static as_result check_params(const as_train_params *p)
                        "train: pose loss weight %g, temperature %g, jaw share %g (need weight >= 0 and, when it "
                        "is above 0, temperature > 0 and jaw share 0..1)",
                        (double)p->w_pose, (double)p->pose_tau, (double)p->pose_jaw);
+    if (p->no_heads && p->w_pose > 0.0f)
+        return as_fail(AS_ERR_INVALID_ARG, "train: the nearest-pose loss needs the viseme head (drop --no-heads)");
     return AS_OK;
 }
 
