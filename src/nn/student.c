@@ -352,6 +352,8 @@ float st_pose_loss(float *dpred, const float *pred, const float *cond, const int
         double lse = zmax + log(s);
         loss += w * (lse - z[y]);
         if (!dpred) continue;
+        double prob[ST_NUM_VISEMES];
+        for (int k = 0; k < ST_NUM_VISEMES; k++) prob[k] = exp(z[k] - lse);
         /* dloss/dm = sum_k (p_k - [k = y]) (-1/tau) 2 (m - pose_k)
          *          = (2/tau) (sum_k p_k pose_k - pose_y)
          * The jaw's share is scaled by jaw_grad (0: a stop-gradient). */
@@ -359,7 +361,7 @@ float st_pose_loss(float *dpred, const float *pred, const float *cond, const int
         float *dp = dpred + (size_t)n * AS_NUM_CHANNELS;
         for (int i = 0; i < nch; i++) {
             double mean = 0.0;
-            for (int k = 0; k < ST_NUM_VISEMES; k++) mean += exp(z[k] - lse) * poses[(size_t)k * AS_NUM_CHANNELS + ch[i]];
+            for (int k = 0; k < ST_NUM_VISEMES; k++) mean += prob[k] * poses[(size_t)k * AS_NUM_CHANNELS + ch[i]];
             double dm = g * (mean - poses[(size_t)y * AS_NUM_CHANNELS + ch[i]]);
             dp[ch[i]] += (float)(ch[i] == AS_JAW_OPEN ? dm * js * jaw_grad : dm);
         }
@@ -400,11 +402,16 @@ void st_backward(const st_config *c, const st_params *p, st_params *g, const st_
                                     da->cp + n, da->pred + (size_t)n * AS_NUM_CHANNELS,
                                     a->reg + (size_t)n * AS_NUM_CHANNELS, a->vp + (size_t)n * ST_NUM_VISEMES, a->cp[n],
                                     p->vis_pose, cond + (size_t)n * AS_COND_DIM);
-        /* the shape-only gradient: the same paths but the closure's */
+        /* the shape-only gradient: the same paths but the closure's (rows
+         * without one, the most, would add only zeros) */
         for (int n = 0; n < N; n++) {
+            const float *ds = da->dshape + (size_t)n * AS_NUM_CHANNELS;
+            int any = 0;
+            for (int ch = 0; ch < AS_NUM_CHANNELS && !any; ch++) any = ds[ch] != 0.0f;
+            if (!any) continue;
             float dc_dropped = 0.0f;
             articulate_row_backward(da->reg + (size_t)n * AS_NUM_CHANNELS, da->vp + (size_t)n * ST_NUM_VISEMES,
-                                    &dc_dropped, da->dshape + (size_t)n * AS_NUM_CHANNELS,
+                                    &dc_dropped, ds,
                                     a->reg + (size_t)n * AS_NUM_CHANNELS, a->vp + (size_t)n * ST_NUM_VISEMES, a->cp[n],
                                     p->vis_pose, cond + (size_t)n * AS_COND_DIM);
         }
@@ -557,6 +564,16 @@ void as_student_get_info(const as_student *m, as_student_info *out)
     out->receptive_frames = hist + 1;
 }
 
+void st_run(const as_student *m, st_acts *a, float *buf, const float *features, size_t n_feat, const float *cond,
+            int T)
+{
+    nn_layout LA;
+    st_acts_layout(&LA, &m->cfg, 1, T);
+    nn_layout_bind(&LA, a, buf);
+    st_gather(a->x, &m->cfg, &m->p, features, n_feat, 0, T);
+    st_forward(&m->cfg, &m->p, a, cond, 1, T);
+}
+
 as_result as_student_run(const as_student *m, float *out, const float *features, size_t n_feat, const as_cond *cond,
                          size_t T)
 {
@@ -569,9 +586,7 @@ as_result as_student_run(const as_student *m, float *out, const float *features,
     float *buf = as_malloc(LA.total * sizeof(float));
     if (!buf) return as_fail(AS_ERR_NOMEM, "as_student_run: out of memory (%zu frames)", T);
     st_acts a;
-    nn_layout_bind(&LA, &a, buf);
-    st_gather(a.x, &m->cfg, &m->p, features, n_feat, 0, (int)T);
-    st_forward(&m->cfg, &m->p, &a, as_cond_vec(cond), 1, (int)T);
+    st_run(m, &a, buf, features, n_feat, as_cond_vec(cond), (int)T);
     memcpy(out, a.pred, T * AS_NUM_CHANNELS * sizeof(float));
     as_free(buf);
     return AS_OK;

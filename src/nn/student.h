@@ -207,6 +207,12 @@ struct as_student {
 };
 /* A model over values (copied when copy is 1); NULL on a bad config. */
 as_student *st_model_create(const st_config *cfg, const float *values, size_t n_values, int copy);
+/* One sequence of T frames through model m (as_student_run without the
+ * copy): the activations are bound on buf, which holds at least the floats
+ * of st_acts_layout(m->cfg, 1, T); a->pred is the face.
+ *   features // (n_feat, 141)   cond // (T, 19) */
+void st_run(const as_student *m, st_acts *a, float *buf, const float *features, size_t n_feat, const float *cond,
+            int T);
 /* Trained parameters (the feature statistics and viseme poses excluded). */
 size_t st_param_count(const nn_layout *L, const st_config *c);
 

@@ -188,12 +188,8 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     double smooth = 0.0;
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
-        /* as_student_run's forward, keeping the activations */
-        st_acts a;
-        st_acts_layout(&LA, &m->cfg, 1, (int)c->n_anim);
-        nn_layout_bind(&LA, &a, abuf);
-        st_gather(a.x, &m->cfg, &m->p, c->features, c->n_feat, 0, (int)c->n_anim);
-        st_forward(&m->cfg, &m->p, &a, c->cond, 1, (int)c->n_anim);
+        st_acts a; /* the activations: the face and the viseme head's probabilities */
+        st_run(m, &a, abuf, c->features, c->n_feat, c->cond, (int)c->n_anim);
         const float *out = a.pred;
         for (size_t t = 0; t < c->n_anim; t++) {
             const float *o = out + t * AS_NUM_CHANNELS, *y = c->targets + t * AS_NUM_CHANNELS;
