@@ -660,11 +660,137 @@ static void test_errors_and_cli(void)
     rm_rf(d);
 }
 
+/* Speed perturbation: training clips play s times faster (their samples
+ * unchanged, declared at a rate s times higher), every other draw is the
+ * same as without it, held-out clips are untouched, and the teacher's
+ * timing follows the new clock. */
+static cJSON *manifest_lines(const char *dir, int *n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/manifest.jsonl", dir);
+    char *text = test_read_file(path, NULL);
+    cJSON *arr = cJSON_CreateArray();
+    *n = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON_AddItemToArray(arr, cJSON_Parse(line));
+        (*n)++;
+    }
+    free(text);
+    return arr;
+}
+
+static double jnum(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }
+static const char *jstr(const cJSON *o, const char *k) { return cJSON_GetStringValue(cJSON_GetObjectItem(o, k)); }
+
+/* The first frame whose viseme is not silence (the first phoneme's onset). */
+static long first_voiced_frame(const as_dataset_clip *c)
+{
+    for (size_t t = 0; t < c->n_anim; t++)
+        if (c->visemes[t] != 0) return (long)t;
+    return -1;
+}
+
+static void test_speed_perturbation(void)
+{
+    char d[512];
+    snprintf(d, sizeof d, "%s/speed", test_tmpdir());
+    as_generate_params p = params(corpus, d, 2);
+    p.speed_min = 0.85f;
+    p.speed_max = 1.15f;
+    CHECKF(as_dataset_generate(&p, NULL) == AS_OK, "%s", as_last_error());
+    int na, nb;
+    cJSON *a = manifest_lines(ref, &na), *b = manifest_lines(d, &nb);
+    CHECK(na == 12 && nb == 12);
+    int perturbed = 0, slower = 0, faster = 0;
+    double ratio[12]; /* new duration / old duration, by clip */
+    for (int i = 0; i < 12; i++) ratio[i] = 1.0;
+    for (int i = 0; i < na && i < nb && i < 12; i++) {
+        const cJSON *x = cJSON_GetArrayItem(a, i), *y = cJSON_GetArrayItem(b, i);
+        /* Every draw but the speed is the same. */
+        CHECK(!strcmp(jstr(x, "text"), jstr(y, "text")) && !strcmp(jstr(x, "voice"), jstr(y, "voice")));
+        CHECK(jnum(x, "rate") == jnum(y, "rate") && jnum(x, "pitch") == jnum(y, "pitch") &&
+              jnum(x, "style_gain") == jnum(y, "style_gain") && jnum(x, "samples") == jnum(y, "samples"));
+        const cJSON *sp = cJSON_GetObjectItem(y, "speed");
+        CHECK(cJSON_GetObjectItem(x, "speed") == NULL);
+        if (strcmp(jstr(y, "split"), "train")) {
+            CHECK(sp == NULL && jnum(x, "rate_hz") == jnum(y, "rate_hz"));
+            continue;
+        }
+        CHECK(sp != NULL);
+        if (!sp) continue;
+        double s = cJSON_GetNumberValue(sp);
+        CHECK(s >= 0.85 && s <= 1.15);
+        perturbed++;
+        slower += s < 1.0;
+        faster += s > 1.0;
+        CHECK(jnum(y, "rate_hz") == (double)lround(jnum(x, "rate_hz") * s));
+        double k = jnum(x, "rate_hz") / jnum(y, "rate_hz");
+        ratio[i] = k;
+        CHECKF(fabs(jnum(y, "duration_s") - jnum(x, "duration_s") * k) < 1e-4, "%g vs %g", jnum(y, "duration_s"),
+               jnum(x, "duration_s") * k);
+    }
+    CHECK(perturbed == 10 && slower > 0 && faster > 0);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+
+    /* The teacher's clock follows: the first phoneme starts s times earlier. */
+    as_dataset *da = as_dataset_open(ref), *db = as_dataset_open(d);
+    CHECK(da && db);
+    int timed = 0;
+    for (size_t s = 0; da && db && s < 3; s++) {
+        as_dataset_shard sa, sb;
+        if (as_dataset_shard_load(da, s, &sa) != AS_OK) continue;
+        if (as_dataset_shard_load(db, s, &sb) == AS_OK) {
+            for (size_t r = 0; r < sa.n_clips && r < sb.n_clips; r++) {
+                as_dataset_clip ca, cb;
+                as_dataset_shard_clip(&sa, r, &ca);
+                as_dataset_shard_clip(&sb, r, &cb);
+                double k = cb.index < 12 ? ratio[cb.index] : 1.0;
+                CHECK(ca.index == cb.index && k > 1 / 1.16 && k < 1 / 0.84 && k != 1.0);
+                CHECKF(fabs((double)cb.n_anim - (double)ca.n_anim * k) <= 1.0, "%zu vs %zu x %g", cb.n_anim,
+                       ca.n_anim, k);
+                long fa = first_voiced_frame(&ca), fb = first_voiced_frame(&cb);
+                if (fa > 3) {
+                    CHECKF(fabs((double)fb - (double)fa * k) <= 1.0, "first phoneme at %ld vs %ld x %g", fb, fa, k);
+                    timed++;
+                }
+            }
+            as_dataset_shard_clear(&sb);
+        }
+        as_dataset_shard_clear(&sa);
+    }
+    CHECK(timed > 0);
+    as_dataset_close(da);
+    as_dataset_close(db);
+
+    /* Only a dataset made with it records it in its configuration. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/meta.json", ref);
+    char *ma = test_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/meta.json", d);
+    char *mb = test_read_file(path, NULL);
+    CHECK(ma && mb && !strstr(ma, "\"speed\"") && strstr(mb, "\"speed\": [0.85, 1.15]"));
+    free(ma);
+    free(mb);
+    rm_rf(d);
+
+    p = params(corpus, d, 1);
+    p.speed_min = 0.5f;
+    CHECK(as_dataset_generate(&p, NULL) == AS_ERR_RANGE && strstr(as_last_error(), "speed"));
+    p.speed_min = 1.2f;
+    p.speed_max = 1.1f;
+    CHECK(as_dataset_generate(&p, NULL) == AS_ERR_RANGE && strstr(as_last_error(), "speed"));
+    char cmd[1400], out[4096];
+    snprintf(cmd, sizeof cmd, "%s generate --scenarios '%s' --out '%s' --speed 0.9,2 2>&1", AS_CLI, corpus, d);
+    CHECK(test_run(cmd, out, sizeof out) == 2 && strstr(out, "--speed"));
+}
+
 int main(void)
 {
     corpus = make_corpus();
     test_generate_and_load();
     test_voice_split();
+    test_speed_perturbation();
     test_determinism();
     test_resume();
     test_check_dataset();

@@ -8,7 +8,7 @@
 
 static void help(void)
 {
-    printf("usage: animasync eval --data DIR [--model FILE] [--split test|validation] [--max-clips N]\n"
+    printf("usage: animasync eval --data DIR [--model FILE] [--split test|validation|train] [--max-clips N]\n"
            "                      [--repeats N] [--format text|json]\n\n"
            "Runs the student network (the built-in one, or --model FILE) over the clips of\n"
            "one held-out split of a dataset made by `animasync generate` and prints the\n"
@@ -39,7 +39,8 @@ int cmd_eval(int argc, char **argv)
             const char *s = cli_value(argc, argv, &i);
             if (!strcmp(s, "test")) split = AS_SPLIT_TEST;
             else if (!strcmp(s, "validation")) split = AS_SPLIT_VALIDATION;
-            else cli_die("--split: \"%s\" is not test or validation", s);
+            else if (!strcmp(s, "train")) split = AS_SPLIT_TRAIN;
+            else cli_die("--split: \"%s\" is not test, validation or train", s);
         } else if (!strcmp(a, "--max-clips")) max_clips = (size_t)cli_long(a, cli_value(argc, argv, &i), 0, 100000000L);
         else if (!strcmp(a, "--repeats")) repeats = (int)cli_long(a, cli_value(argc, argv, &i), 0, 10000);
         else if (!strcmp(a, "--format")) {

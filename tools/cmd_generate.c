@@ -17,7 +17,7 @@ static void help(void)
 {
     puts("usage: animasync generate --scenarios PATH --out DIR [--clips N] [--jobs J] [--seed S]\n"
          "                          [--shard K/N] [--shard-size N] [--validation-fraction F]\n"
-         "                          [--test-fraction F] [--max-turns 1..3] [--quiet]\n\n"
+         "                          [--test-fraction F] [--max-turns 1..3] [--speed LO,HI] [--quiet]\n\n"
          "Makes training data for the student network: per clip, a run of 1..3 turns of one\n"
          "scenario spoken by a random voice, augmented audio features (100 Hz), emotion\n"
          "conditioning and the merged 52-channel face (30 fps). Writes DIR/meta.json, one\n"
@@ -32,11 +32,30 @@ static void help(void)
          "  --validation-fraction F share of clips for validation, 0..0.5 (default 0.05)\n"
          "  --test-fraction F       share of clips for test, 0..0.5 (default 0.05)\n"
          "  --max-turns N           longest run of turns in a clip, 1..3 (default 3)\n"
+         "  --speed LO,HI           speed perturbation of training clips, 0.7..1.4: each plays\n"
+         "                          s times faster, s uniform in LO..HI, formants and pitch\n"
+         "                          scaled by s, timings by 1/s (default 1,1: off)\n"
          "  --quiet                 no progress bar\n\n"
          "Deterministic: the same command gives byte-identical shards, whatever --jobs.\n"
          "Resumable: finished shards are skipped, so re-run the same command after an\n"
          "interruption. Validation and test clips are spoken only by held-out voice families\n"
          "(meta.json \"voice_split\").");
+}
+
+/* "LO,HI" (or one number for both), each 0.7..1.4, LO <= HI. */
+static void parse_speed(const char *s, float *lo, float *hi)
+{
+    char *end;
+    double a = strtod(s, &end), b = a;
+    if (end != s && *end == ',') {
+        const char *t = end + 1;
+        b = strtod(t, &end);
+        if (end == t) end = (char *)s;
+    }
+    if (end == s || *end || !(a >= 0.7 && b <= 1.4 && a <= b))
+        cli_die("--speed: \"%s\" is not LO,HI with 0.7 <= LO <= HI <= 1.4", s);
+    *lo = (float)a;
+    *hi = (float)b;
 }
 
 static volatile sig_atomic_t interrupted = 0;
@@ -154,6 +173,7 @@ int cmd_generate(int argc, char **argv)
         else if (!strcmp(a, "--validation-fraction")) gp.validation_fraction = cli_float(a, cli_value(argc, argv, &i), 0, 0.5f);
         else if (!strcmp(a, "--test-fraction")) gp.test_fraction = cli_float(a, cli_value(argc, argv, &i), 0, 0.5f);
         else if (!strcmp(a, "--max-turns")) gp.max_turns = (int)cli_long(a, cli_value(argc, argv, &i), 1, AS_DATASET_MAX_TURNS);
+        else if (!strcmp(a, "--speed")) parse_speed(cli_value(argc, argv, &i), &gp.speed_min, &gp.speed_max);
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) ps.quiet = 1;
         else cli_die("generate: unknown option \"%s\" (see --help)", a);
     }

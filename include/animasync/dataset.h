@@ -203,6 +203,14 @@ typedef struct {
     float pitch_min, pitch_max; /* pitch range, 0.5..2 (default 0.8..1.25) */
     float volume_min, volume_max; /* speaking volume range, 0.1..2 (default 0.6..1.2):
                                      the teacher's jaw follows it (loudness) */
+    float speed_min, speed_max; /* speed perturbation of training clips, 0.7..1.4 (default
+                                   1..1: off): each train clip's synthesized speech is
+                                   played s times faster, s drawn uniformly from the range
+                                   (Ko, Peddinti, Povey & Khudanpur 2015), which scales its
+                                   formants and pitch by s and its duration by 1 / s as a
+                                   shorter or longer vocal tract would; its phoneme times
+                                   are scaled with it, so the teacher follows. Validation
+                                   and test clips keep their voices (s = 1). docs/AUGMENT.md */
     as_style_params style;
     as_augment_params augment;
     const char *command_line;   /* recorded in meta.json (NULL = none) */

@@ -55,6 +55,8 @@ as_generate_params as_generate_default_params(void)
     p.pitch_max = 1.25f;
     p.volume_min = 0.6f;
     p.volume_max = 1.2f;
+    p.speed_min = 1.0f;
+    p.speed_max = 1.0f;
     p.style = as_style_default_params();
     p.augment = as_augment_default_params();
     return p;
@@ -91,6 +93,7 @@ static as_result check_params(const as_generate_params *p)
     if ((r = range_f("rate", p->rate_min, p->rate_max, 0.5f, 2.0f)) != AS_OK) return r;
     if ((r = range_f("pitch", p->pitch_min, p->pitch_max, 0.5f, 2.0f)) != AS_OK) return r;
     if ((r = range_f("volume", p->volume_min, p->volume_max, 0.1f, 2.0f)) != AS_OK) return r;
+    if ((r = range_f("speed", p->speed_min, p->speed_max, 0.7f, 1.4f)) != AS_OK) return r;
     const as_style_params *s = &p->style;
     if ((r = range_f("style gain", s->gain_min, s->gain_max, 0, 2)) != AS_OK) return r;
     if ((r = range_f("style channel spread", s->channel_spread, s->channel_spread, 0, 0.5f)) != AS_OK) return r;
@@ -198,6 +201,9 @@ static void config_json(as_ds_buf *b, const as_generate_params *p, const as_corp
     put_range(b, "rate", p->rate_min, p->rate_max);
     put_range(b, "pitch", p->pitch_min, p->pitch_max);
     put_range(b, "volume", p->volume_min, p->volume_max);
+    /* Written only when on, so the configuration (and its hash, which a
+     * resumed run checks) of a dataset made without it is unchanged. */
+    if (p->speed_min != 1.0f || p->speed_max != 1.0f) put_range(b, "speed", p->speed_min, p->speed_max);
     const as_style_params *s = &p->style;
     as_ds_buf_lit(b, ", \"style\": {\"gain\": [");
     as_ds_buf_float(b, s->gain_min);

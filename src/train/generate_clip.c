@@ -144,6 +144,7 @@ typedef struct {
     int family;
     char voice[64];
     float rate, pitch, volume;
+    float speed;                       /* speed perturbation (1 = none) */
     float gain;                        /* expressiveness gain */
     float factor[AS_NUM_CHANNELS];     /* per-channel factor on the deviation from neutral */
     as_augment_choice augment;
@@ -249,7 +250,33 @@ static as_result draw_recipe(const as_gen_ctx *ctx, const as_gen_clip_spec *spec
         float asym = (float)(st->asym_spread * (2.0 * as_ds_rng_beta(g, st->channel_beta, st->channel_beta) - 1.0));
         rc->factor[ch] = as_channel_class_of(ch) == AS_CHANNEL_LIPSYNC ? 1.0f : (1.0f + pair[base]) * (1.0f + asym);
     }
-    return as_augment_draw(&p->augment, as_ds_rng_next(g), &rc->augment);
+    as_result r = as_augment_draw(&p->augment, as_ds_rng_next(g), &rc->augment);
+    /* Drawn last and only when on, so every other draw of a clip is the same
+     * with it on or off. Training clips only: held-out voices stay as they are. */
+    rc->speed = 1.0f;
+    if (r == AS_OK && spec->split == AS_SPLIT_TRAIN && (p->speed_min != 1.0f || p->speed_max != 1.0f))
+        rc->speed = (float)as_ds_rng_range(g, p->speed_min, p->speed_max);
+    return r;
+}
+
+/* Speed perturbation: the samples are kept and declared at rate_hz x speed
+ * (rounded to a whole rate), so the sound plays speed times faster, with its
+ * spectrum (formants, pitch) scaled by the same factor; every phoneme and
+ * word time is scaled by the exact ratio of the two rates. */
+static void speed_perturb(as_speech *sp, float speed)
+{
+    long rate = lround((double)sp->rate_hz * speed);
+    if (rate < 1) rate = 1;
+    double k = (double)sp->rate_hz / (double)rate;
+    for (size_t i = 0; i < sp->n_phonemes; i++) {
+        sp->phonemes[i].start_s *= k;
+        sp->phonemes[i].end_s *= k;
+    }
+    for (size_t i = 0; i < sp->n_words; i++) {
+        sp->words[i].start_s *= k;
+        sp->words[i].end_s *= k;
+    }
+    sp->rate_hz = (int)rate;
 }
 
 static void manifest_line(as_ds_buf *b, const as_gen_ctx *ctx, const as_gen_clip_spec *spec, uint64_t seed,
@@ -279,6 +306,10 @@ static void manifest_line(as_ds_buf *b, const as_gen_ctx *ctx, const as_gen_clip
     as_ds_buf_float(b, rc->pitch);
     as_ds_buf_lit(b, ", \"volume\": ");
     as_ds_buf_float(b, rc->volume);
+    if (rc->speed != 1.0f) {
+        as_ds_buf_lit(b, ", \"speed\": ");
+        as_ds_buf_float(b, rc->speed);
+    }
     as_ds_buf_lit(b, ", \"style_gain\": ");
     as_ds_buf_float(b, rc->gain);
     const as_augment_choice *a = &rc->augment;
@@ -387,6 +418,7 @@ static as_result make_attempt(const as_gen_ctx *ctx, const as_gen_clip_spec *spe
     tp.volume = rc.volume;
     r = as_tts_synthesize(&tp, tt.text, &sp);
     if (r != AS_OK) goto done;
+    if (rc.speed != 1.0f) speed_perturb(sp, rc.speed);
 
     /* Segment k starts when its first word is spoken (as in as_say). */
     const double dur = as_speech_duration(sp);
