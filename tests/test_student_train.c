@@ -169,6 +169,39 @@ int main(void)
                ev.viseme_within_one <= ev.viseme_accuracy + ev.viseme_vs_earlier + ev.viseme_vs_later + 1e-9,
            "within one frame %g between its parts %g, %g, %g", ev.viseme_within_one, ev.viseme_accuracy,
            ev.viseme_vs_earlier, ev.viseme_vs_later);
+    /* per voice family: the test split's families only, and together they
+     * are the whole (clips, frames, closures add up; the accuracies are the
+     * frame-weighted parts of the pooled one) */
+    {
+        size_t nf, clips = 0, frames = 0, closures = 0;
+        const as_voice_family *fam = as_voice_families(&nf);
+        double vis = 0.0, detected = 0.0;
+        CHECK(ev.n_families >= 1 && ev.n_families <= AS_STUDENT_EVAL_MAX_FAMILIES);
+        for (size_t f = 0; f < ev.n_families; f++) {
+            int test_family = 0;
+            for (size_t k = 0; k < nf; k++)
+                if (!strcmp(fam[k].name, ev.family[f].name)) test_family = fam[k].split == AS_SPLIT_TEST;
+            CHECKF(test_family, "family %s of the test split", ev.family[f].name);
+            clips += ev.family[f].clips;
+            frames += ev.family[f].frames;
+            closures += ev.family[f].closures;
+            vis += ev.family[f].viseme_accuracy * (double)ev.family[f].frames;
+            detected += ev.family[f].closure_rate * (double)ev.family[f].closures;
+        }
+        CHECKF(clips == ev.clips && frames == ev.frames && closures == ev.closures, "families %zu/%zu/%zu of %zu/%zu/%zu",
+               clips, frames, closures, ev.clips, ev.frames, ev.closures);
+        CHECKF(fabs(vis / (double)frames - ev.viseme_accuracy) < 1e-9, "family viseme %g vs %g", vis / (double)frames,
+               ev.viseme_accuracy);
+        CHECKF(fabs(detected - ev.closure_rate * (double)ev.closures) < 1e-6, "family closures %g vs %g", detected,
+               ev.closure_rate * (double)ev.closures);
+        /* the training split can be evaluated too: its families are training voices */
+        as_student_eval_report tr;
+        CHECKF(as_student_eval(m, data, AS_SPLIT_TRAIN, 0, 0, &tr) == AS_OK, "eval train: %s", as_last_error());
+        CHECK(tr.clips > 0 && tr.n_families >= 1);
+        for (size_t f = 0; f < tr.n_families; f++)
+            for (size_t k = 0; k < nf; k++)
+                if (!strcmp(fam[k].name, tr.family[f].name)) CHECK(fam[k].split == AS_SPLIT_TRAIN);
+    }
     as_student_info info;
     as_student_get_info(m, &info);
     CHECKF(info.heads == 1, "a new model has the viseme and closure heads");
@@ -256,5 +289,9 @@ int main(void)
     snprintf(cmd, sizeof cmd, "%s eval --data %s --model %s --repeats 2 --format json", AS_CLI, data, out1);
     st = test_run(cmd, buf, sizeof buf);
     CHECKF((st == 0 || st == 1) && strstr(buf, "\"jaw_pearson\""), "eval: status %d, \"%s\"", st, buf);
+    CHECKF(strstr(buf, "\"families\": [{\"name\": \""), "eval: per-family figures in %s", buf);
+    snprintf(cmd, sizeof cmd, "%s eval --data %s --model %s --split nope 2>&1", AS_CLI, data, out1);
+    st = test_run(cmd, buf, sizeof buf);
+    CHECKF(st == 2 && strstr(buf, "--split"), "eval --split nope: status %d, \"%s\"", st, buf);
     return test_finish("test_student_train");
 }

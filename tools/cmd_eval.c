@@ -11,11 +11,12 @@ static void help(void)
     printf("usage: animasync eval --data DIR [--model FILE] [--split test|validation|train] [--max-clips N]\n"
            "                      [--repeats N] [--format text|json]\n\n"
            "Runs the student network (the built-in one, or --model FILE) over the clips of\n"
-           "one held-out split of a dataset made by `animasync generate` and prints the\n"
-           "lip-sync figures (jawOpen Pearson r, viseme accuracy, bilabial closures, L1) and\n"
-           "the emotion figures at the 46 preset anchors with silent audio (max error,\n"
-           "variance over repeated runs, distinctiveness, smoothness). docs/MODEL.md defines\n"
-           "each. Exit status 1 when a target is missed.\n");
+           "one held-out split of a dataset made by `animasync generate` (default test;\n"
+           "train shows how much is lost on voices never heard) and prints the lip-sync\n"
+           "figures (jawOpen Pearson r, viseme accuracy, bilabial closures, L1), overall and\n"
+           "per voice family, and the emotion figures at the 46 preset anchors with silent\n"
+           "audio (max error, variance over repeated runs, distinctiveness, smoothness).\n"
+           "docs/MODEL.md defines each. Exit status 1 when a target is missed.\n");
 }
 
 typedef struct {
@@ -91,8 +92,16 @@ int cmd_eval(int argc, char **argv)
             printf("  %-19s %10.4f  %s %-6g %s\n", rows[k].name, rows[k].value, rows[k].upper ? "<=" : ">=",
                    rows[k].bound, pass ? "ok" : "MISSED");
     }
-    if (json) printf("]}\n");
-    else {
+    if (json) {
+        printf("], \"families\": [");
+        for (size_t f = 0; f < r.n_families; f++)
+            printf("%s{\"name\": \"%s\", \"clips\": %zu, \"frames\": %zu, \"closures\": %zu, \"jaw_pearson\": %.4f,"
+                   " \"viseme_accuracy\": %.4f, \"viseme_head\": %.4f, \"closure_rate\": %.4f}",
+                   f ? ", " : "", r.family[f].name, r.family[f].clips, r.family[f].frames, r.family[f].closures,
+                   r.family[f].jaw_pearson, r.family[f].viseme_accuracy, r.family[f].viseme_head,
+                   r.family[f].closure_rate);
+        printf("]}\n");
+    } else {
         printf("  %-19s %10.4f  (against the lip-sync teacher alone)\n", "jaw_pearson_teach", r.jaw_pearson_teacher);
         printf("  %-19s %10.4f  (reference: the teacher itself one frame late)\n", "viseme_teacher_late",
                r.viseme_teacher_late);
@@ -109,6 +118,11 @@ int cmd_eval(int argc, char **argv)
         printf("  %-19s %10zu\n", "closures", r.closures);
         printf("  %-19s %10.4f\n  %-19s %10.4f\n  %-19s %10.4f\n", "lipsync_l1", r.lipsync_l1, "expression_l1",
                r.expression_l1, "all_l1", r.all_l1);
+        printf("  %-19s %6s %7s %7s %8s %8s\n", "by voice family", "clips", "frames", "jaw r", "viseme", "closures");
+        for (size_t f = 0; f < r.n_families; f++)
+            printf("    %-17s %6zu %7zu %7.3f %7.1f%% %7.1f%% of %zu\n", r.family[f].name,
+                   r.family[f].clips, r.family[f].frames, r.family[f].jaw_pearson,
+                   100.0 * r.family[f].viseme_accuracy, 100.0 * r.family[f].closure_rate, r.family[f].closures);
         printf("  worst anchor: %s; %.1f s\n", r.anchor_worst, r.seconds);
     }
     as_student_destroy(own);

@@ -159,6 +159,8 @@ size_t as_student_stream_frames(const as_student_stream *st);
 
 /* ---- evaluation ---------------------------------------------------------- */
 
+#define AS_STUDENT_EVAL_MAX_FAMILIES 32
+
 typedef struct {
     size_t clips, frames;      /* evaluated */
     double jaw_pearson;        /* Pearson r of jawOpen, output vs target (target >= 0.85) */
@@ -193,12 +195,19 @@ typedef struct {
     double viseme_stable;      /* reported: viseme accuracy on the frames whose teacher pose
                                   is also the pose of both neighbours (no transition) */
     double stable_share;       /* the share of such frames */
+    size_t n_families;         /* the voice families of the split, in as_voice_families order */
+    struct {
+        char name[32];         /* "espeak-m6", "flite-rms" */
+        size_t clips, frames, closures;
+        double jaw_pearson, viseme_accuracy, viseme_head, closure_rate;
+    } family[AS_STUDENT_EVAL_MAX_FAMILIES]; /* the figures of each family's clips alone */
 } as_student_eval_report;
 
 /* Evaluates model m (NULL = built-in) on a dataset directory's clips of one
  * split (AS_SPLIT_VALIDATION or AS_SPLIT_TEST: voices never heard in
- * training). max_clips 0 = all. repeats: repeated runs for the variance
- * (100 in `animasync eval`; 0 skips). */
+ * training; AS_SPLIT_TRAIN shows what is lost on new voices), overall and
+ * per voice family. max_clips 0 = all. repeats: repeated runs for the
+ * variance (100 in `animasync eval`; 0 skips). */
 as_result as_student_eval(const as_student *m, const char *data_dir, as_split split, size_t max_clips, int repeats,
                           as_student_eval_report *out);
 

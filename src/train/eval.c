@@ -66,6 +66,7 @@ as_result st_split_load(const char *dir, as_split s, size_t max_clips, st_split 
             cl->targets = dc.targets;
             cl->teacher = dc.teacher;
             cl->visemes = dc.visemes;
+            cl->family = dc.family;
             out->anim_frames += dc.n_anim;
         }
     }
@@ -367,6 +368,32 @@ as_result as_student_eval(const as_student *m, const char *data_dir, as_split sp
     as_result r = st_split_load(data_dir, split, max_clips, &sp);
     if (r != AS_OK) return r;
     r = st_eval_clips(m, sp.clips, sp.n_clips, out);
+    /* The same figures per voice family: a voice the network reads badly
+     * hides in the pooled figure. */
+    size_t n_fam = 0;
+    const as_voice_family *fam = as_voice_families(&n_fam);
+    st_clip *sub = r == AS_OK ? as_malloc(sp.n_clips * sizeof *sub) : NULL;
+    if (r == AS_OK && !sub) r = as_fail(AS_ERR_NOMEM, "out of memory");
+    for (int f = 0; r == AS_OK && f < AS_STUDENT_EVAL_MAX_FAMILIES; f++) {
+        size_t n = 0;
+        for (size_t i = 0; i < sp.n_clips; i++)
+            if (sp.clips[i].family == f) sub[n++] = sp.clips[i];
+        if (!n) continue;
+        as_student_eval_report fr;
+        memset(&fr, 0, sizeof fr);
+        if ((r = st_eval_clips(m, sub, n, &fr)) != AS_OK) break;
+        size_t k = out->n_families++;
+        if ((size_t)f < n_fam) snprintf(out->family[k].name, sizeof out->family[k].name, "%s", fam[f].name);
+        else snprintf(out->family[k].name, sizeof out->family[k].name, "family %d", f);
+        out->family[k].clips = fr.clips;
+        out->family[k].frames = fr.frames;
+        out->family[k].closures = fr.closures;
+        out->family[k].jaw_pearson = fr.jaw_pearson;
+        out->family[k].viseme_accuracy = fr.viseme_accuracy;
+        out->family[k].viseme_head = fr.viseme_head;
+        out->family[k].closure_rate = fr.closure_rate;
+    }
+    as_free(sub);
     st_split_clear(&sp);
     if (r == AS_OK) r = st_eval_anchors(m, repeats, out);
     out->seconds = as_now_s() - t0;

@@ -16,6 +16,7 @@ typedef struct {
     const float *targets;  // (n_anim, 52)
     const float *teacher;  // (n_anim, 52)
     const uint8_t *visemes; // (n_anim)
+    int family;             // voice family (as_voice_families index)
 } st_clip;
 
 /* The loaded clips of one split of a dataset (all its shards stay loaded). */
