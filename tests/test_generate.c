@@ -614,6 +614,45 @@ static void test_check_dataset(void)
     CHECK(rep.contract.m[0].value == 1 && strstr(rep.contract.m[0].detail, "test-00000/features.npy"));
     rm_rf(bad);
 
+    /* The voice split is the dataset's own (meta.json voice_families), not
+     * this build's table: a dataset whose meta says a training clip's voice
+     * was held out fails the check, naming it. */
+    char moved[512];
+    snprintf(moved, sizeof moved, "%s/moved", test_tmpdir());
+    CHECK(copy_dir(ref, moved) == 0);
+    as_dataset *ds = as_dataset_open(moved);
+    as_dataset_shard sh;
+    as_dataset_clip c0;
+    int fam0 = -1;
+    if (ds && as_dataset_shard_load(ds, 0, &sh) == AS_OK) {
+        if (as_dataset_shard_clip(&sh, 0, &c0) == AS_OK) fam0 = c0.family;
+        as_dataset_shard_clear(&sh);
+    }
+    CHECK(fam0 >= 0 && as_dataset_family_split(ds, fam0) == AS_SPLIT_TRAIN);
+    CHECK(as_dataset_family_split(ds, 999) == AS_SPLIT_NONE);
+    as_dataset_close(ds);
+    snprintf(tpath, sizeof tpath, "%s/meta.json", moved);
+    char *mt = test_read_file(tpath, NULL);
+    cJSON *meta = mt ? cJSON_Parse(mt) : NULL;
+    cJSON *vf = cJSON_GetArrayItem(cJSON_GetObjectItem(meta, "voice_families"), fam0);
+    CHECK(vf != NULL && cJSON_GetNumberValue(cJSON_GetObjectItem(vf, "index")) == fam0);
+    if (vf) cJSON_ReplaceItemInObject(vf, "split", cJSON_CreateString("test"));
+    char *printed = meta ? cJSON_Print(meta) : NULL;
+    if (printed) write_text(tpath, printed);
+    free(printed);
+    cJSON_Delete(meta);
+    free(mt);
+    ds = as_dataset_open(moved);
+    CHECK(ds && as_dataset_family_split(ds, fam0) == AS_SPLIT_TEST);
+    as_dataset_close(ds);
+    CHECK(as_dataset_check(moved, &rep) == AS_OK && !rep.contract.all_pass);
+    int split_failed = 0;
+    for (int i = 0; i < rep.contract.n; i++)
+        if (!strcmp(rep.contract.m[i].name, "voice_split_violations"))
+            split_failed = !rep.contract.m[i].pass && strstr(rep.contract.m[i].detail, "is train but spoken by");
+    CHECK(split_failed);
+    rm_rf(moved);
+
     /* Not a dataset: an error, and exit status 2 from the command. */
     CHECK(as_dataset_check(corpus, &rep) == AS_ERR_PARSE);
     snprintf(cmd, sizeof cmd, "%s check-dataset '%s' 2>/dev/null", AS_CLI, corpus);

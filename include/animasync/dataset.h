@@ -273,6 +273,10 @@ typedef struct as_dataset as_dataset;
  * (as_last_error names the file and field). */
 as_dataset *as_dataset_open(const char *dir);
 void as_dataset_close(as_dataset *ds);
+/* The split a voice family belonged to when the dataset was made (its
+ * meta.json "voice_families"; the built-in table for a family it does not
+ * list); AS_SPLIT_NONE for an unknown family. */
+as_split as_dataset_family_split(const as_dataset *ds, int family);
 size_t as_dataset_shard_count(const as_dataset *ds);
 const as_dataset_shard_info *as_dataset_shard_at(const as_dataset *ds, size_t i); /* NULL out of range */
 

@@ -104,11 +104,12 @@ static void check_clip(check_state *st, as_dataset_report *rep, const as_dataset
 
     /* Voices: a clip's family must belong to the clip's split. */
     if (c->family >= 0 && (size_t)c->family < nf) {
-        if (fam[c->family].split != c->split) {
+        as_split fs = rep->family_split[c->family];
+        if (fs != c->split) {
             if (!st->voice_bad)
                 snprintf(st->voice_detail, sizeof st->voice_detail, "clip %zu (%s) is %s but spoken by %s (%s)",
                          c->index, shard, as_split_name(c->split), fam[c->family].name,
-                         as_split_name(fam[c->family].split));
+                         as_split_name(fs));
             st->voice_bad++;
         }
         if ((size_t)c->family < AS_DATASET_MAX_FAMILIES) rep->family_clips[c->family]++;
@@ -239,7 +240,7 @@ as_result as_dataset_check(const char *dir, as_dataset_report *out)
     out->n_families = nf < AS_DATASET_MAX_FAMILIES ? nf : AS_DATASET_MAX_FAMILIES;
     for (size_t f = 0; f < out->n_families; f++) {
         snprintf(out->family_names[f], sizeof out->family_names[f], "%s", fam[f].name);
-        out->family_split[f] = fam[f].split;
+        out->family_split[f] = as_dataset_family_split(ds, (int)f);
     }
     out->shards_planned = as_dataset_shard_count(ds);
     for (size_t s = 0; s < out->shards_planned; s++) out->shards_present += as_dataset_shard_at(ds, s)->present;

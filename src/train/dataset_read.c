@@ -22,6 +22,7 @@ struct as_dataset {
     char *dir;
     as_dataset_shard_info *shards;
     size_t n_shards;
+    int8_t family_split[AS_DATASET_MAX_FAMILIES]; /* meta.json voice_families; -1 = not given */
 };
 
 as_dataset *as_dataset_open(const char *dir)
@@ -61,6 +62,19 @@ as_dataset *as_dataset_open(const char *dir)
     if (!ds) goto oom;
     ds->dir = as_strdup(dir);
     ds->n_shards = (size_t)cJSON_GetArraySize(shards);
+    /* The voice split the data were made with (it changed once: flite awb
+     * moved from validation to training). */
+    memset(ds->family_split, -1, sizeof ds->family_split);
+    const cJSON *vf, *fams = cJSON_GetObjectItemCaseSensitive(meta, "voice_families");
+    cJSON_ArrayForEach(vf, fams)
+    {
+        const cJSON *idx = cJSON_GetObjectItemCaseSensitive(vf, "index");
+        const cJSON *fsp = cJSON_GetObjectItemCaseSensitive(vf, "split");
+        int sp = cJSON_IsString(fsp) ? as_split_find(fsp->valuestring) : -1;
+        if (cJSON_IsNumber(idx) && idx->valuedouble >= 0 && idx->valuedouble < AS_DATASET_MAX_FAMILIES && sp >= 0 &&
+            sp < AS_NUM_SPLITS)
+            ds->family_split[(int)idx->valuedouble] = (int8_t)sp;
+    }
     ds->shards = as_calloc(ds->n_shards + 1, sizeof *ds->shards);
     if (!ds->dir || !ds->shards) goto oom;
     size_t k = 0;
@@ -114,6 +128,15 @@ void as_dataset_close(as_dataset *ds)
 }
 
 size_t as_dataset_shard_count(const as_dataset *ds) { return ds ? ds->n_shards : 0; }
+
+as_split as_dataset_family_split(const as_dataset *ds, int family)
+{
+    if (ds && family >= 0 && family < AS_DATASET_MAX_FAMILIES && ds->family_split[family] >= 0)
+        return (as_split)ds->family_split[family];
+    size_t nf;
+    const as_voice_family *fam = as_voice_families(&nf);
+    return family >= 0 && (size_t)family < nf ? fam[family].split : AS_SPLIT_NONE;
+}
 
 const as_dataset_shard_info *as_dataset_shard_at(const as_dataset *ds, size_t i)
 {
