@@ -194,8 +194,8 @@ static void config_json(as_ds_buf *b, const as_generate_params *p, const as_corp
     as_ds_buf_printf(b, ", \"corpus_scenarios\": %zu, \"corpus_turns\": %zu", as_corpus_scenario_count(corpus),
                      as_corpus_turn_count(corpus));
     as_ds_buf_printf(b, ", \"clips\": %zu, \"shard_clips\": %zu", p->clips, p->shard_clips);
-    /* The split of every voice family: the clips depend on it (flite awb
-     * moved from validation to training in 0.1.0's second voice split). */
+    /* The split of every voice family: the clips depend on it, so a dataset
+     * made with another split is never resumed with this one. */
     size_t nf;
     const as_voice_family *fam = as_voice_families(&nf);
     as_ds_buf_lit(b, ", \"family_splits\": [");
