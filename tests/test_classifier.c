@@ -417,6 +417,38 @@ static void test_api(void)
         as_tagged_text_clear(&tt);
         as_free(out);
     }
+    /* a confidence floor: a sentence the classifier is less sure of is
+     * tagged neutral; at 0 nothing changes, at 1 only neutral is left */
+    {
+        const char *text = "Thank you so much, really. You saved me.";
+        char *f0 = NULL, *f1 = NULL, *plain0 = NULL;
+        CHECK(as_classify_tag_text(m, text, &plain0) == AS_OK);
+        CHECK(as_classify_tag_text_floor(m, text, 0.0f, &f0) == AS_OK && f0 && plain0 && !strcmp(f0, plain0));
+        CHECK(as_classify_tag_text_floor(m, text, 1.0f, &f1) == AS_OK && f1);
+        CHECKF(f1 && !strcmp(f1, "[neutral] Thank you so much, really. [neutral] You saved me."), "floor 1: %s",
+               f1 ? f1 : "(null)");
+        as_free(f0);
+        as_free(f1);
+        as_free(plain0);
+        /* just above and just below the first sentence's own confidence */
+        as_classification c;
+        CHECK(as_classify(m, "Hello there!", &c) == AS_OK);
+        float p = c.probs[c.emotion];
+        char expect[64];
+        if (c.emotion == AS_EMO_NEUTRAL) snprintf(expect, sizeof expect, "[neutral] Hello there!");
+        else snprintf(expect, sizeof expect, "[%s:%d] Hello there!", as_emotion_name(c.emotion),
+                      (int)(c.intensity * 100.0f + 0.5f));
+        CHECK(as_classify_tag_text_floor(m, "Hello there!", p, &f0) == AS_OK && f0);
+        CHECKF(f0 && !strcmp(f0, expect), "at its own confidence %g the class stays: %s vs %s", (double)p,
+               f0 ? f0 : "(null)", expect);
+        as_free(f0);
+        CHECK(as_classify_tag_text_floor(m, "Hello there!", nextafterf(p, 2.0f), &f0) == AS_OK && f0);
+        CHECKF(f0 && !strcmp(f0, "[neutral] Hello there!"), "just above it, neutral: %s", f0 ? f0 : "(null)");
+        as_free(f0);
+        f0 = NULL;
+        CHECK(as_classify_tag_text_floor(m, "Hi.", 1.5f, &f0) == AS_ERR_RANGE && !f0);
+        CHECK(as_classify_tag_text_floor(m, "Hi.", -0.1f, &f0) == AS_ERR_RANGE && !f0);
+    }
     CHECK(as_classify_tag_text(m, "", &out) == AS_OK && out && !*out);
     as_free(out);
     CHECK(as_classify_tag_text(m, "bad \xFF", &out) == AS_ERR_PARSE && !out);

@@ -51,6 +51,33 @@ int main(void)
     CHECK(st == 2 && strstr(out, "TEXT"));
     st = test_run(AS_CLI " classify \"hi\" --model /nonexistent.asnn 2>&1", out, sizeof out);
     CHECK(st == 2 && strstr(out, "nonexistent"));
+    /* timeline (and say) tag untagged sentences from the classifier; with
+     * --classify-floor 1 no class is sure enough and both are neutral */
+    const char *tl = AS_CLI " timeline \"Thank you so much, really. You saved me.\" --duration 3 --format json -o ";
+    char cmd[1024], path[512];
+    snprintf(path, sizeof path, "%s/floor.json", test_tmpdir());
+    for (int floor1 = 0; floor1 < 2; floor1++) {
+        snprintf(cmd, sizeof cmd, "%s'%s'%s >/dev/null 2>&1", tl, path, floor1 ? " --classify-floor 1" : "");
+        st = test_run(cmd, NULL, 0);
+        CHECKF(st == 0, "%s: exit %d", cmd, st);
+        char *text = test_read_file(path, NULL);
+        cJSON *an = text ? cJSON_Parse(text) : NULL;
+        cJSON *segs = cJSON_GetObjectItem(an, "segments"), *sg;
+        int n = 0, neutral = 0;
+        cJSON_ArrayForEach(sg, segs)
+        {
+            n++;
+            neutral += !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(sg, "emotion")), "neutral");
+        }
+        CHECKF(n == 2, "two sentences, two segments (%d)", n);
+        /* the built-in model hears thanks in it: not neutral without a floor */
+        CHECKF(floor1 ? neutral == 2 : neutral < 2, "floor %d: %d of %d neutral", floor1, neutral, n);
+        cJSON_Delete(an);
+        free(text);
+    }
+    snprintf(cmd, sizeof cmd, "%s'%s' --classify-floor 1.5 2>&1", tl, path);
+    st = test_run(cmd, out, sizeof out);
+    CHECKF(st == 2 && strstr(out, "--classify-floor"), "exit %d: %s", st, out);
     st = test_run(AS_CLI " classify --help", out, sizeof out);
     CHECK(st == 0 && strstr(out, "--context"));
     return test_finish("test_classifier_cli");

@@ -16,6 +16,8 @@ const char *const cli_say_options_help =
     "  --crossfade S      half-width of emotion crossfades in seconds 0..10 (default 0.8)\n"
     "  --emotion NAME     emotion before the first tag (default: the text classifier's, per sentence)\n"
     "  --no-classify      do not classify untagged sentences: neutral before the first tag\n"
+    "  --classify-floor P tag a classified sentence neutral when its class is less probable\n"
+    "                     than P, 0..1 (default 0: always the classifier's class)\n"
     "  --presets FILE     a preset file overriding the built-in bank\n"
     "  --format F         also write F: npy (anim.npy, T x 52 float32) or livelink\n"
     "                     (anim_livelink.csv); repeat or comma-separate for both\n";
@@ -43,6 +45,8 @@ int cli_say_option(int argc, char **argv, int *i, void *say_params, cli_say_extr
     } else if (!strcmp(a, "--no-classify")) {
         /* an explicit default emotion turns the classifier off (engine/say.c) */
         if (!p->tags.default_emotion) p->tags.default_emotion = "neutral";
+    } else if (!strcmp(a, "--classify-floor")) {
+        p->classify_floor = cli_float("--classify-floor", cli_value(argc, argv, i), 0.0f, 1.0f);
     } else if (!strcmp(a, "--presets")) extra->presets = cli_value(argc, argv, i);
     else if (!strcmp(a, "--format")) {
         char buf[128];

@@ -109,6 +109,13 @@ as_result as_classify_with(as_classifier_state *s, const as_dialogue_turn *conte
  * untagged it is a copy of the input. m NULL = the built-in model. Errors as
  * as_classify. */
 as_result as_classify_tag_text(const as_classifier *m, const char *tagged_text, char **out);
+/* The same, but a sentence whose most likely class has a probability below
+ * min_confidence (0..1; 0 = as_classify_tag_text) is tagged "[neutral] ":
+ * an automatic tag is trusted only when the classifier is sure enough
+ * (docs/CLASSIFIER.md, "How far its confidence can be trusted").
+ * AS_ERR_RANGE outside 0..1. */
+as_result as_classify_tag_text_floor(const as_classifier *m, const char *tagged_text, float min_confidence,
+                                     char **out);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,9 @@ typedef struct {
     float phrase_pause_s;        /* a gap between words at least this long, or a word
                                     ending in , . ; : ! ?, is a phrase boundary for the
                                     motion layer (seconds, default 0.15) */
+    float classify_floor;        /* 0..1 (default 0): a classified sentence whose most
+                                    likely class is less probable than this is tagged
+                                    neutral (as_classify_tag_text_floor) */
 } as_say_params;
 
 as_say_params as_say_default_params(void);

@@ -19,7 +19,7 @@ static as_result classify_untagged(const as_say_params *p, const char **text, ch
 {
     *owned = NULL;
     if (p->tags.default_emotion || !as_classifier_default()) return AS_OK;
-    as_result r = as_classify_tag_text(NULL, *text, owned);
+    as_result r = as_classify_tag_text_floor(NULL, *text, p->classify_floor, owned);
     if (r == AS_OK) *text = *owned;
     return r;
 }
@@ -36,6 +36,7 @@ as_say_params as_say_default_params(void)
                                  (Goldman-Eisler 1968: pauses above ~250 ms are
                                  hesitation/juncture; 150 ms catches clause breaks
                                  in synthetic speech, which pauses briefly) */
+    p.classify_floor = 0.0f;
     return p;
 }
 
@@ -126,6 +127,8 @@ static as_result check_params(const as_say_params *p)
 {
     if (!(p->timeline.fps >= 1.0f && p->timeline.fps <= 240.0f))
         return as_fail(AS_ERR_RANGE, "fps %g outside 1..240", (double)p->timeline.fps);
+    if (!(p->classify_floor >= 0.0f && p->classify_floor <= 1.0f))
+        return as_fail(AS_ERR_RANGE, "classify floor %g outside 0..1", (double)p->classify_floor);
     return AS_OK;
 }
 

@@ -179,8 +179,15 @@ static void plain(sbuf *out, const char *s, size_t a, size_t e)
 
 as_result as_classify_tag_text(const as_classifier *m, const char *text, char **out)
 {
+    return as_classify_tag_text_floor(m, text, 0.0f, out);
+}
+
+as_result as_classify_tag_text_floor(const as_classifier *m, const char *text, float min_confidence, char **out)
+{
     if (!text || !out) return as_fail(AS_ERR_INVALID_ARG, "classify: NULL %s", text ? "out" : "text");
     *out = NULL;
+    if (!(min_confidence >= 0.0f && min_confidence <= 1.0f))
+        return as_fail(AS_ERR_RANGE, "classify: confidence floor %g outside 0..1", (double)min_confidence);
     size_t n = strlen(text), bad = tc_utf8_check(text, n);
     if (bad != n) return as_fail(AS_ERR_PARSE, "classify: invalid UTF-8 at byte %zu of the text", bad);
     /* malformed tags are reported by the tag parser at their own positions,
@@ -254,7 +261,8 @@ as_result as_classify_tag_text(const as_classifier *m, const char *text, char **
         if (r) break;
         char tag[64];
         if (!c.empty) {
-            if (c.emotion == AS_EMO_NEUTRAL) snprintf(tag, sizeof tag, "[neutral] ");
+            /* below the floor the classifier is not trusted: neutral */
+            if (c.emotion == AS_EMO_NEUTRAL || c.probs[c.emotion] < min_confidence) snprintf(tag, sizeof tag, "[neutral] ");
             else snprintf(tag, sizeof tag, "[%s:%d] ", as_emotion_name(c.emotion), (int)(c.intensity * 100.0f + 0.5f));
             put(&res, tag, strlen(tag));
             n_prev++;
