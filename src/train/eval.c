@@ -187,8 +187,17 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     size_t late_ok = 0, vis_prev = 0, vis_next = 0, pairs = 0; /* pairs: frames with a previous frame */
     size_t target_ok = 0, head_ok = 0, stable = 0, stable_ok = 0;
     double smooth = 0.0;
+    /* the same counts per voice family, in the same pass: a voice the
+     * network reads badly hides in the pooled figure */
+    struct {
+        pearson_acc pt;
+        size_t clips, frames, vis_ok, head_ok, closures, detected;
+    } fam[AS_STUDENT_EVAL_MAX_FAMILIES];
+    memset(fam, 0, sizeof fam);
     for (size_t i = 0; i < n; i++) {
         const st_clip *c = &clips[i];
+        const size_t vis0 = vis_ok, head0 = head_ok, clo0 = closures, det0 = detected;
+        const int f = c->family >= 0 && c->family < AS_STUDENT_EVAL_MAX_FAMILIES ? c->family : -1;
         st_acts a; /* the activations: the face and the viseme head's probabilities */
         st_run(m, &a, abuf, c->features, c->n_feat, c->cond, (int)c->n_anim);
         const float *out = a.pred;
@@ -196,6 +205,7 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
             const float *o = out + t * AS_NUM_CHANNELS, *y = c->targets + t * AS_NUM_CHANNELS;
             const float *te = c->teacher + t * AS_NUM_CHANNELS, *cd = c->cond + t * AS_COND_DIM;
             pearson_add(&pt, o[AS_JAW_OPEN], y[AS_JAW_OPEN]);
+            if (f >= 0) pearson_add(&fam[f].pt, o[AS_JAW_OPEN], y[AS_JAW_OPEN]);
             pearson_add(&pteach, o[AS_JAW_OPEN], te[AS_JAW_OPEN]);
             for (int k = 0; k < AS_NUM_CHANNELS; k++) {
                 double e = fabs((double)o[k] - y[k]);
@@ -251,6 +261,14 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
         double s = as_track_smoothness(out, c->n_anim, NULL);
         if (s > smooth) smooth = s;
         frames += c->n_anim;
+        if (f >= 0) {
+            fam[f].clips++;
+            fam[f].frames += c->n_anim;
+            fam[f].vis_ok += vis_ok - vis0;
+            fam[f].head_ok += head_ok - head0;
+            fam[f].closures += closures - clo0;
+            fam[f].detected += detected - det0;
+        }
     }
     as_free(abuf), as_free(tv);
     r->clips = n;
@@ -272,6 +290,23 @@ as_result st_eval_clips(const as_student *m, const st_clip *clips, size_t n, as_
     r->expression_l1 = l1n[AS_CHANNEL_EXPRESSION] ? l1[AS_CHANNEL_EXPRESSION] / l1n[AS_CHANNEL_EXPRESSION] : 0.0;
     r->all_l1 = frames ? l1all / ((double)frames * AS_NUM_CHANNELS) : 0.0;
     r->smoothness = smooth;
+    size_t n_names;
+    const as_voice_family *names = as_voice_families(&n_names);
+    r->n_families = 0;
+    for (int f = 0; f < AS_STUDENT_EVAL_MAX_FAMILIES; f++) {
+        if (!fam[f].clips) continue;
+        size_t k = r->n_families++;
+        if ((size_t)f < n_names) snprintf(r->family[k].name, sizeof r->family[k].name, "%s", names[f].name);
+        else snprintf(r->family[k].name, sizeof r->family[k].name, "family %d", f);
+        r->family[k].clips = fam[f].clips;
+        r->family[k].frames = fam[f].frames;
+        r->family[k].closures = fam[f].closures;
+        r->family[k].jaw_pearson = pearson_r(&fam[f].pt);
+        r->family[k].viseme_accuracy = fam[f].frames ? (double)fam[f].vis_ok / (double)fam[f].frames : 0.0;
+        r->family[k].viseme_head =
+            fam[f].frames && m->cfg.heads ? (double)fam[f].head_ok / (double)fam[f].frames : 0.0;
+        r->family[k].closure_rate = fam[f].closures ? (double)fam[f].detected / (double)fam[f].closures : 0.0;
+    }
     return AS_OK;
 }
 
@@ -368,32 +403,6 @@ as_result as_student_eval(const as_student *m, const char *data_dir, as_split sp
     as_result r = st_split_load(data_dir, split, max_clips, &sp);
     if (r != AS_OK) return r;
     r = st_eval_clips(m, sp.clips, sp.n_clips, out);
-    /* The same figures per voice family: a voice the network reads badly
-     * hides in the pooled figure. */
-    size_t n_fam = 0;
-    const as_voice_family *fam = as_voice_families(&n_fam);
-    st_clip *sub = r == AS_OK ? as_malloc(sp.n_clips * sizeof *sub) : NULL;
-    if (r == AS_OK && !sub) r = as_fail(AS_ERR_NOMEM, "out of memory");
-    for (int f = 0; r == AS_OK && f < AS_STUDENT_EVAL_MAX_FAMILIES; f++) {
-        size_t n = 0;
-        for (size_t i = 0; i < sp.n_clips; i++)
-            if (sp.clips[i].family == f) sub[n++] = sp.clips[i];
-        if (!n) continue;
-        as_student_eval_report fr;
-        memset(&fr, 0, sizeof fr);
-        if ((r = st_eval_clips(m, sub, n, &fr)) != AS_OK) break;
-        size_t k = out->n_families++;
-        if ((size_t)f < n_fam) snprintf(out->family[k].name, sizeof out->family[k].name, "%s", fam[f].name);
-        else snprintf(out->family[k].name, sizeof out->family[k].name, "family %d", f);
-        out->family[k].clips = fr.clips;
-        out->family[k].frames = fr.frames;
-        out->family[k].closures = fr.closures;
-        out->family[k].jaw_pearson = fr.jaw_pearson;
-        out->family[k].viseme_accuracy = fr.viseme_accuracy;
-        out->family[k].viseme_head = fr.viseme_head;
-        out->family[k].closure_rate = fr.closure_rate;
-    }
-    as_free(sub);
     st_split_clear(&sp);
     if (r == AS_OK) r = st_eval_anchors(m, repeats, out);
     out->seconds = as_now_s() - t0;

@@ -266,8 +266,7 @@ static as_result draw_recipe(const as_gen_ctx *ctx, const as_gen_clip_spec *spec
  * word time is scaled by the exact ratio of the two rates. */
 static void speed_perturb(as_speech *sp, float speed)
 {
-    long rate = lround((double)sp->rate_hz * speed);
-    if (rate < 1) rate = 1;
+    long rate = lround((double)sp->rate_hz * speed); /* speed is 0.7..1.4 (generate.c checks it) */
     double k = (double)sp->rate_hz / (double)rate;
     for (size_t i = 0; i < sp->n_phonemes; i++) {
         sp->phonemes[i].start_s *= k;
